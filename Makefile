@@ -1,0 +1,43 @@
+# The two commands a user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint unit bench clean help
+
+help:
+	@echo "make run    create .venv, install kenv and run 'kenv up'"
+	@echo "make test   create .venv with dev tools, lint, and run the whole test suite"
+	@echo "make lint   ruff, mypy --strict and the layer contracts"
+	@echo "make bench  run the benchmarks in bench/ and print medians"
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kenv needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/kenv up
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+test: lint
+	$(BIN)/python -m pytest
+
+unit: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest tests/unit
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/registrations.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

@@ -1,0 +1,3 @@
+from kenv.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The command line: parse, call the inventory or a workflow, render the result, map errors to exit codes."""

@@ -1,0 +1,158 @@
+"""Entry point: the `kenv` command group, global options, and the one place errors become exit codes.
+
+Commands are imported only when they run, so `kenv --help` and `kenv list` do not pay for
+modules they do not use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kenv import __version__
+from kenv.errors import KenvError
+
+if TYPE_CHECKING:
+    from kenv.inventory.repository import Inventory
+    from kenv.settings import Settings
+
+# name -> (module:attribute, one-line help). The help lives here so `kenv --help` imports nothing.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "up": ("kenv.cli.cmd_up:up", "Prepare this machine and the inventory, then bring up the configured environments."),
+    "register": ("kenv.cli.cmd_inventory:register", "Record an environment (adopt a cluster or reserve ports) without creating it."),
+    "list": ("kenv.cli.cmd_inventory:list_environments", "List environments in the inventory."),
+    "get": ("kenv.cli.cmd_inventory:get", "Show one environment."),
+    "unregister": ("kenv.cli.cmd_inventory:unregister", "Remove an environment's record and free its ports and subnet."),
+    "history": ("kenv.cli.cmd_inventory:history", "Show who did what to which environment, and how it ended."),
+    "import-csv": ("kenv.cli.cmd_csv:import_csv", "Import environments from the predecessor's environments.csv."),
+    "export-csv": ("kenv.cli.cmd_csv:export_csv", "Export environments in the environments.csv format."),
+    "db": ("kenv.cli.cmd_db:db", "Inventory database: status, upgrade, copy, backup, restore, legacy import."),
+    "config": ("kenv.cli.cmd_config:config", "Show the configuration and where it comes from."),
+    "completion": ("kenv.cli.cmd_completion:completion", "Print the shell completion script for bash, zsh or fish."),
+}
+
+EPILOG = """\b
+Examples:
+  kenv up                                   prepare the inventory and the default environments
+  kenv register dev --provider k3d          reserve ports and a subnet for 'dev'
+  kenv register qa --provider kind --http-port 18080
+  kenv list -o json                         every environment, as JSON
+  kenv import-csv config/environments.csv --dry-run
+  kenv db copy --to postgresql://kenv:PASSWORD@db:5432/kenv
+
+Configuration: --config FILE, KENV_CONFIG, or ~/.config/kenv/config.toml; KENV_* variables
+override the file and flags override both. KENV_HOME keeps everything under one directory.
+Exit codes: 0 done, 1 operation failed, 2 invalid input (nothing changed), 3 problems found,
+130 interrupted.
+"""
+
+
+@dataclass
+class App:
+    """Per-invocation state shared by commands: settings and the inventory, both opened lazily."""
+
+    config_path: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    debug: bool = False
+    _settings: Settings | None = None
+    _inventory: Inventory | None = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from kenv.settings import load_settings
+
+            self._settings = load_settings(config_path=self.config_path, overrides=self.overrides)
+        return self._settings
+
+    def inventory(self) -> Inventory:
+        if self._inventory is None:
+            from kenv.inventory.repository import open_inventory
+
+            self._inventory = open_inventory(self.settings().db_url)
+        return self._inventory
+
+    def close(self) -> None:
+        if self._inventory is not None:
+            self._inventory.close()
+            self._inventory = None
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target[0].split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
+
+
+@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="kenv", message="%(prog)s %(version)s")
+@click.option("--config", "config_path", metavar="FILE", help="Config file (default: $KENV_CONFIG or the XDG config dir).")
+@click.option("--db-url", metavar="URL", help="Inventory database URL (sqlite:////path or postgresql://...).")
+@click.option("--debug", is_flag=True, help="Show debug logs and tracebacks.")
+@click.option("-v", "--verbose", is_flag=True, help="Show what kenv does (commands it runs).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_url: str | None, debug: bool, verbose: bool) -> None:
+    """kenv runs a fleet of local Kubernetes environments (k3d, kind, minikube) from one inventory."""
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="kenv: %(levelname)s: %(message)s", stream=sys.stderr)
+    app = App(config_path=config_path, overrides={"db_url": db_url}, debug=debug)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("KENV_DEBUG", "") not in ("", "0")
+
+
+def fail(message: str, code: int) -> None:
+    sys.stderr.write(f"kenv: error: {message}\n")
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _debug_requested(args)
+    try:
+        # Without standalone mode click returns the exit code of ctx.exit() instead of exiting.
+        code = cli.main(args=args, prog_name="kenv", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        path = exc.ctx.command_path if exc.ctx else "kenv"
+        fail(" ".join(exc.format_message().split()) + f" (see '{path} --help')", 2)
+    except click.ClickException as exc:
+        fail(" ".join(exc.format_message().split()), exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        sys.stderr.write("kenv: interrupted\n")
+        sys.exit(130)
+    except KenvError as exc:
+        if debug:
+            traceback.print_exc()
+        fail(exc.one_line(), exc.exit_code)
+    except BrokenPipeError:
+        # `kenv list | head`: the reader left; that is not an error worth a traceback.
+        sys.stderr.close()
+        sys.exit(0)
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback and report it)", 1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,1 @@
+"""The environment inventory: records, validation, allocation, storage, import and export."""

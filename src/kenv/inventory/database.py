@@ -1,0 +1,341 @@
+"""Connections to the inventory database: SQLite (embedded default) or PostgreSQL (shared).
+
+Only the standard library's sqlite3 and psycopg 3 are used, not an ORM: the invariants live in
+dialect-specific DDL anyway (an exclusion constraint on PostgreSQL, a trigger on SQLite), and an
+ORM's import alone costs more than kenv's whole start-up budget. Queries are written once with
+`:name` parameters; the PostgreSQL adapter rewrites them to psycopg's `%(name)s` style.
+
+Write transactions serialise allocators:
+- SQLite: WAL, busy_timeout, and `BEGIN IMMEDIATE` (a deferred transaction that reads and then
+  writes gets SQLITE_BUSY without waiting on the busy timeout).
+- PostgreSQL: `pg_advisory_xact_lock`, released by commit or rollback; callers retry on
+  unique/exclusion/serialization failures (see repository.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from kenv.errors import DatabaseUnavailable, InvalidInput, KenvError
+
+log = logging.getLogger("kenv.inventory.db")
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+PG_CONNECT_TIMEOUT_S = 5
+# pg_advisory_xact_lock keys: one for allocation, one for schema migration.
+ALLOCATION_LOCK_KEY = 0x6B656E76_0001
+MIGRATION_LOCK_KEY = 0x6B656E76_0002
+
+Row = tuple[Any, ...]
+Params = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class DatabaseUrl:
+    dialect: str  # "sqlite" | "postgresql"
+    raw: str
+    path: Path | None = None  # sqlite
+    conninfo: str | None = None  # postgresql
+
+    def masked(self) -> str:
+        return mask_url(self.raw)
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***, safe to print."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = (parts.username or "") + ":***"
+    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[1]}"))
+
+
+def parse_url(url: str) -> DatabaseUrl:
+    text = url.strip()
+    scheme, sep, rest = text.partition("://")
+    scheme = scheme.lower()
+    if not sep:
+        raise InvalidInput(
+            f"database URL {mask_url(text)!r} has no scheme",
+            hint="use sqlite:////absolute/path.db or postgresql://user:password@host:5432/dbname",
+        )
+    if scheme == "sqlite":
+        # SQLAlchemy's convention, which users already know: three slashes then the path.
+        if not rest.startswith("/") or rest == "/":
+            raise InvalidInput(
+                f"SQLite URL {text!r} has no file path", hint="use sqlite:////absolute/path/inventory.db"
+            )
+        path_text = unquote(rest[1:])
+        if path_text in ("", ":memory:"):
+            raise InvalidInput(
+                "an in-memory SQLite database would forget the inventory at exit",
+                hint="use sqlite:////absolute/path/inventory.db",
+            )
+        return DatabaseUrl("sqlite", text, path=Path(path_text).expanduser())
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+        parts = urlsplit("postgresql://" + rest)
+        try:
+            _ = parts.port
+        except ValueError as exc:
+            raise InvalidInput(f"database URL {mask_url(text)!r} has an invalid port", hint=str(exc)) from exc
+        if not parts.path.strip("/") and "dbname=" not in parts.query:
+            raise InvalidInput(
+                f"database URL {mask_url(text)!r} names no database",
+                hint="add the database name: postgresql://user:password@host:5432/kenv",
+            )
+        return DatabaseUrl("postgresql", text, conninfo=urlunsplit(parts))
+    raise InvalidInput(
+        f"unsupported database URL scheme {scheme!r}",
+        hint="use sqlite:////path/to/inventory.db or postgresql://user:password@host:5432/dbname",
+    )
+
+
+class Database(Protocol):
+    url: DatabaseUrl
+
+    @property
+    def dialect(self) -> str: ...
+
+    def query(self, sql: str, params: Params | None = None) -> list[Row]: ...
+
+    def execute(self, sql: str, params: Params | None = None) -> int | None: ...
+
+    def executescript(self, statements: Sequence[str]) -> None: ...
+
+    def write(self, lock_key: int = ALLOCATION_LOCK_KEY) -> contextlib.AbstractContextManager[None]: ...
+
+    def savepoint(self) -> contextlib.AbstractContextManager[None]: ...
+
+    def close(self) -> None: ...
+
+
+def _readonly(url: DatabaseUrl, detail: str) -> InvalidInput:
+    return InvalidInput(
+        f"the inventory database {url.masked()} is read-only ({detail})",
+        hint="fix its permissions or point db_url at a writable database",
+    )
+
+
+class SQLiteDatabase:
+    dialect = "sqlite"
+
+    def __init__(self, url: DatabaseUrl) -> None:
+        assert url.path is not None
+        self.url = url
+        path = url.path
+        if path.is_dir():
+            raise InvalidInput(f"SQLite path {path} is a directory", hint="give a file path in db_url")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise InvalidInput(
+                f"cannot create the directory for {path}: {exc.strerror}", hint="choose a writable location"
+            ) from exc
+        try:
+            self.conn = sqlite3.connect(
+                str(path), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            self.conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            mode = self.conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                self.conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed allocation survives a power cut, not only a crash.
+            self.conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as exc:
+            raise self._translate(exc) from exc
+        self._depth = 0
+
+    def _translate(self, exc: sqlite3.Error) -> KenvError:
+        text = str(exc)
+        if "readonly" in text or "read-only" in text:
+            return _readonly(self.url, text)
+        if "file is not a database" in text or "malformed" in text:
+            return InvalidInput(
+                f"{self.url.path} is not a kenv SQLite database ({text})",
+                hint="point db_url at another file, or restore it from a backup",
+            )
+        if "unable to open" in text:
+            return InvalidInput(f"cannot open {self.url.path} ({text})", hint="check the path and its permissions")
+        if "locked" in text or "busy" in text:
+            return DatabaseUnavailable(
+                f"the inventory {self.url.path} stayed locked for {SQLITE_BUSY_TIMEOUT_MS // 1000}s ({text})",
+                hint="another kenv process holds it; retry when it finishes",
+            )
+        return KenvError(f"SQLite error on {self.url.path}: {text}")
+
+    def query(self, sql: str, params: Params | None = None) -> list[Row]:
+        try:
+            return list(self.conn.execute(sql, params or {}).fetchall())
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+
+    def execute(self, sql: str, params: Params | None = None) -> int | None:
+        try:
+            cursor = self.conn.execute(sql, params or {})
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+        if cursor.description:  # INSERT ... RETURNING
+            row = cursor.fetchone()
+            return int(row[0]) if row else None
+        return cursor.lastrowid
+
+    def executescript(self, statements: Sequence[str]) -> None:
+        for statement in statements:
+            self.execute(statement)
+
+    @contextlib.contextmanager
+    def write(self, lock_key: int = ALLOCATION_LOCK_KEY) -> Iterator[None]:
+        del lock_key  # SQLite has one writer at a time: BEGIN IMMEDIATE is the lock.
+        self.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            raise self._translate(exc) from exc
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        self._depth += 1
+        name = f"sp{self._depth}"
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._depth -= 1
+        self.execute(f"RELEASE {name}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+_PARAM_RE = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+def to_pyformat(sql: str) -> str:
+    """':name' parameters -> '%(name)s', leaving '::type' casts alone; '%' is escaped first."""
+    return _PARAM_RE.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, url: DatabaseUrl) -> None:
+        import psycopg
+
+        self._psycopg = psycopg
+        self.url = url
+        assert url.conninfo is not None
+        try:
+            self.conn = psycopg.connect(
+                url.conninfo, autocommit=True, connect_timeout=PG_CONNECT_TIMEOUT_S, application_name="kenv"
+            )
+        except psycopg.OperationalError as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            if "authentication failed" in reason or "does not exist" in reason:
+                raise InvalidInput(
+                    f"PostgreSQL at {url.masked()} refused the connection: {reason}",
+                    hint="check the user, password and database name in db_url",
+                ) from exc
+            raise DatabaseUnavailable(
+                f"cannot reach PostgreSQL at {url.masked()}: {reason}",
+                hint="start the server or fix host/port in db_url",
+            ) from exc
+        except psycopg.ProgrammingError as exc:
+            raise InvalidInput(f"database URL {url.masked()} is invalid: {exc}") from exc
+        self._tx: list[Any] = []
+
+    def _translate(self, exc: Exception) -> KenvError:
+        errors = self._psycopg.errors
+        if isinstance(exc, errors.ReadOnlySqlTransaction):
+            return _readonly(self.url, "the server rejects writes")
+        if isinstance(exc, errors.InsufficientPrivilege):
+            return InvalidInput(
+                f"PostgreSQL user lacks a privilege kenv needs: {exc}",
+                hint="grant it CREATE and write rights on the database",
+            )
+        if isinstance(exc, self._psycopg.OperationalError):
+            return DatabaseUnavailable(f"lost the connection to PostgreSQL at {self.url.masked()}: {exc}")
+        return KenvError(f"PostgreSQL error: {' '.join(str(exc).split())}")
+
+    def _run(self, sql: str, params: Params | None) -> Any:
+        try:
+            return self.conn.execute(to_pyformat(sql), dict(params or {}))  # type: ignore[call-overload]
+        except self._psycopg.errors.IntegrityError:
+            raise
+        except self._psycopg.errors.SerializationFailure:
+            raise
+        except self._psycopg.errors.DeadlockDetected:
+            raise
+        except self._psycopg.Error as exc:
+            raise self._translate(exc) from exc
+
+    def query(self, sql: str, params: Params | None = None) -> list[Row]:
+        return [tuple(row) for row in self._run(sql, params).fetchall()]
+
+    def execute(self, sql: str, params: Params | None = None) -> int | None:
+        cursor = self._run(sql, params)
+        if cursor.description:
+            row = cursor.fetchone()
+            return int(row[0]) if row else None
+        return None
+
+    def executescript(self, statements: Sequence[str]) -> None:
+        for statement in statements:
+            self.execute(statement)
+
+    @contextlib.contextmanager
+    def write(self, lock_key: int = ALLOCATION_LOCK_KEY) -> Iterator[None]:
+        try:
+            with self.conn.transaction():
+                self.execute("SELECT pg_advisory_xact_lock(:key)", {"key": lock_key})
+                yield
+        except self._psycopg.errors.IntegrityError:
+            raise
+        except (self._psycopg.errors.SerializationFailure, self._psycopg.errors.DeadlockDetected):
+            raise
+        except self._psycopg.Error as exc:
+            raise self._translate(exc) from exc
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        with self.conn.transaction():
+            yield
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def connect(url: str | DatabaseUrl) -> Database:
+    parsed = parse_url(url) if isinstance(url, str) else url
+    if parsed.dialect == "sqlite":
+        return SQLiteDatabase(parsed)
+    return PostgresDatabase(parsed)

@@ -1,0 +1,1 @@
+"""Side effects on the host: processes, sockets, Docker. Nothing else in kenv starts a process."""

@@ -1,0 +1,249 @@
+"""Configuration: defaults < config file < KENV_* environment variables < command-line flags.
+
+`KENV_HOME` relocates everything kenv keeps (config, data, kubeconfigs) under one directory;
+tests use it for isolation. Without it, the XDG base directories are used.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from kenv.errors import InvalidInput
+
+PROVIDERS = ("k3d", "kind", "minikube", "external")
+
+
+@dataclass(frozen=True, order=True)
+class PortRange:
+    low: int
+    high: int
+
+    def __str__(self) -> str:
+        return f"{self.low}-{self.high}"
+
+    def __contains__(self, port: object) -> bool:
+        return isinstance(port, int) and self.low <= port <= self.high
+
+    def __len__(self) -> int:
+        return self.high - self.low + 1
+
+    def overlaps(self, other: PortRange) -> bool:
+        return self.low <= other.high and other.low <= self.high
+
+
+# Defaults: four disjoint blocks of 500 host ports below Linux's ephemeral range (32768+),
+# so a port kenv hands out is never one the kernel may pick for an outgoing connection.
+# The subnet pool sits outside Docker's default address pools (172.17.0.0/16-172.31.0.0/16 and
+# 192.168.0.0/16) and outside the in-cluster ranges of k3s (10.42/16, 10.43/16) and of
+# kind/minikube (10.96.0.0/12, 10.244.0.0/16): 256 /24 networks.
+DEFAULTS: dict[str, Any] = {
+    "db_url": None,  # None means: the SQLite file under the data directory
+    "http_port_range": PortRange(18000, 18499),
+    "https_port_range": PortRange(18500, 18999),
+    "pf_port_range": PortRange(19000, 19499),
+    "api_port_range": PortRange(16400, 16899),
+    "subnet_pool": ipaddress.IPv4Network("10.200.0.0/16"),
+    "subnet_prefix": 24,
+    "default_provider": "k3d",
+    "base_domain": "localtest.me",
+    "node_port": 30080,
+    "environments": ("dev",),
+}
+
+MIN_ENVIRONMENTS = 64
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path | None
+    config_path: Path
+    data_dir: Path
+    db_url: str
+    http_port_range: PortRange
+    https_port_range: PortRange
+    pf_port_range: PortRange
+    api_port_range: PortRange
+    subnet_pool: ipaddress.IPv4Network
+    subnet_prefix: int
+    default_provider: str
+    base_domain: str
+    node_port: int
+    environments: tuple[str, ...]
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def port_range(self, purpose: str) -> PortRange:
+        value = getattr(self, f"{purpose}_port_range")
+        assert isinstance(value, PortRange)
+        return value
+
+    @property
+    def kubeconfig_dir(self) -> Path:
+        return self.data_dir / "kubeconfig"
+
+
+SETTING_KEYS = tuple(DEFAULTS)
+
+
+def _xdg_dir(variable: str, fallback: str) -> Path:
+    value = os.environ.get(variable)
+    return Path(value) if value else Path.home() / fallback
+
+
+def default_paths(env: Mapping[str, str]) -> tuple[Path | None, Path, Path]:
+    """(home, config file, data dir) before any file is read."""
+    home_text = env.get("KENV_HOME")
+    if home_text:
+        home = Path(home_text).expanduser()
+        return home, home / "config.toml", home / "data"
+    config = _xdg_dir("XDG_CONFIG_HOME", ".config") / "kenv" / "config.toml"
+    data = _xdg_dir("XDG_DATA_HOME", ".local/share") / "kenv"
+    return None, config, data
+
+
+def _parse_port_range(text: object, where: str) -> PortRange:
+    match = re.fullmatch(r"\s*(\d{1,5})\s*-\s*(\d{1,5})\s*", str(text))
+    if not match:
+        raise InvalidInput(f"{where}: {text!r} is not a port range", hint="write it as LOW-HIGH, e.g. 18000-18499")
+    low, high = int(match.group(1)), int(match.group(2))
+    if not (1 <= low <= high <= 65535):
+        raise InvalidInput(
+            f"{where}: {text!r} is not a valid port range", hint="use 1 <= LOW <= HIGH <= 65535"
+        )
+    if len(PortRange(low, high)) < MIN_ENVIRONMENTS:
+        raise InvalidInput(
+            f"{where}: {text!r} holds fewer than {MIN_ENVIRONMENTS} ports",
+            hint=f"widen it so at least {MIN_ENVIRONMENTS} environments fit",
+        )
+    return PortRange(low, high)
+
+
+def _parse_value(key: str, raw: object, where: str) -> Any:
+    if key.endswith("_port_range"):
+        return _parse_port_range(raw, where)
+    if key == "subnet_pool":
+        try:
+            network = ipaddress.ip_network(str(raw).strip(), strict=True)
+        except ValueError as exc:
+            raise InvalidInput(f"{where}: {raw!r} is not a network", hint=f"use CIDR notation ({exc})") from exc
+        if not isinstance(network, ipaddress.IPv4Network):
+            raise InvalidInput(f"{where}: {raw!r} is IPv6", hint="Docker networks for clusters need an IPv4 pool")
+        return network
+    if key in ("subnet_prefix", "node_port"):
+        try:
+            return int(str(raw).strip())
+        except ValueError as exc:
+            raise InvalidInput(f"{where}: {raw!r} is not a whole number") from exc
+    if key == "default_provider":
+        value = str(raw).strip()
+        if value not in PROVIDERS:
+            raise InvalidInput(f"{where}: unknown provider {value!r}", hint=f"use one of {', '.join(PROVIDERS)}")
+        return value
+    if key == "environments":
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+        return tuple(str(item).strip() for item in items if str(item).strip())
+    if key == "db_url":
+        value = str(raw).strip()
+        return value or None
+    return str(raw).strip()
+
+
+def _check_consistency(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    ranges = [k for k in SETTING_KEYS if k.endswith("_port_range")]
+    for i, first in enumerate(ranges):
+        for second in ranges[i + 1 :]:
+            if values[first].overlaps(values[second]):
+                raise InvalidInput(
+                    f"{first} ({values[first]}, from {sources[first]}) overlaps {second} "
+                    f"({values[second]}, from {sources[second]})",
+                    hint="give each purpose its own block of ports",
+                )
+    pool: ipaddress.IPv4Network = values["subnet_pool"]
+    prefix: int = values["subnet_prefix"]
+    if not (pool.prefixlen <= prefix <= 28):
+        raise InvalidInput(
+            f"subnet_prefix /{prefix} does not fit subnet_pool {pool}",
+            hint=f"use a prefix between /{pool.prefixlen} and /28",
+        )
+    if 2 ** (prefix - pool.prefixlen) < MIN_ENVIRONMENTS:
+        raise InvalidInput(
+            f"subnet_pool {pool} holds fewer than {MIN_ENVIRONMENTS} /{prefix} subnets",
+            hint="use a larger pool or a longer subnet_prefix",
+        )
+    node_port: int = values["node_port"]
+    if not (30000 <= node_port <= 32767):
+        raise InvalidInput(
+            f"node_port {node_port} is outside Kubernetes' NodePort range", hint="use 30000-32767"
+        )
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read config file {path}: {exc}", hint="fix its permissions or encoding") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"config file {path} is not valid TOML: {exc}") from exc
+    unknown = sorted(set(data) - set(SETTING_KEYS))
+    if unknown:
+        raise InvalidInput(
+            f"config file {path} has unknown key(s): {', '.join(unknown)}",
+            hint=f"known keys are {', '.join(SETTING_KEYS)}",
+        )
+    return data
+
+
+def load_settings(
+    *,
+    config_path: str | None = None,
+    overrides: Mapping[str, object] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve every setting and remember where each value came from."""
+    environ = os.environ if env is None else env
+    home, default_config, data_dir = default_paths(environ)
+    chosen_config = config_path or environ.get("KENV_CONFIG")
+    config_file = Path(chosen_config).expanduser() if chosen_config else default_config
+    if chosen_config and not config_file.is_file():
+        raise InvalidInput(f"config file {config_file} does not exist", hint="check --config / KENV_CONFIG")
+
+    values: dict[str, Any] = dict(DEFAULTS)
+    sources = dict.fromkeys(SETTING_KEYS, "default")
+    for key, raw in _read_config_file(config_file).items():
+        values[key] = _parse_value(key, raw, f"{config_file}: {key}")
+        sources[key] = str(config_file)
+    for key in SETTING_KEYS:
+        variable = f"KENV_{key.upper()}"
+        if environ.get(variable, "") != "":
+            values[key] = _parse_value(key, environ[variable], variable)
+            sources[key] = variable
+    for key, raw in (overrides or {}).items():
+        if raw is not None:
+            values[key] = _parse_value(key, raw, f"--{key.replace('_', '-')}")
+            sources[key] = "flag"
+    _check_consistency(values, sources)
+    if values["db_url"] is None:
+        values["db_url"] = f"sqlite:///{data_dir / 'inventory.db'}"
+    known = {f.name for f in fields(Settings)}
+    return Settings(
+        home=home,
+        config_path=config_file,
+        data_dir=data_dir,
+        sources=sources,
+        **{k: v for k, v in values.items() if k in known},
+    )
+
+
+def with_db_url(settings: Settings, url: str) -> Settings:
+    return replace(settings, db_url=url)
