@@ -48,7 +48,13 @@ class DatabaseUnavailable(KenvError):
 
 class ExternalCommandError(KenvError):
     def __init__(
-        self, message: str, *, argv: list[str], returncode: int | None, stderr_tail: str, hint: str | None = None
+        self,
+        message: str,
+        *,
+        argv: list[str],
+        returncode: int | None,
+        stderr_tail: str,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.argv = argv

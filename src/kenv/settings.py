@@ -112,9 +112,7 @@ def _parse_port_range(text: object, where: str) -> PortRange:
         raise InvalidInput(f"{where}: {text!r} is not a port range", hint="write it as LOW-HIGH, e.g. 18000-18499")
     low, high = int(match.group(1)), int(match.group(2))
     if not (1 <= low <= high <= 65535):
-        raise InvalidInput(
-            f"{where}: {text!r} is not a valid port range", hint="use 1 <= LOW <= HIGH <= 65535"
-        )
+        raise InvalidInput(f"{where}: {text!r} is not a valid port range", hint="use 1 <= LOW <= HIGH <= 65535")
     if len(PortRange(low, high)) < MIN_ENVIRONMENTS:
         raise InvalidInput(
             f"{where}: {text!r} holds fewer than {MIN_ENVIRONMENTS} ports",
@@ -177,9 +175,7 @@ def _check_consistency(values: Mapping[str, Any], sources: Mapping[str, str]) ->
         )
     node_port: int = values["node_port"]
     if not (30000 <= node_port <= 32767):
-        raise InvalidInput(
-            f"node_port {node_port} is outside Kubernetes' NodePort range", hint="use 30000-32767"
-        )
+        raise InvalidInput(f"node_port {node_port} is outside Kubernetes' NodePort range", hint="use 30000-32767")
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

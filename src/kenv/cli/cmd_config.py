@@ -44,8 +44,15 @@ def show(app: App, output: str) -> None:
         rows = [{"key": k, "value": v, "source": settings.sources.get(k, "default")} for k, v in values.items()]
         emit(rows, output, columns=[("KEY", "key"), ("VALUE", "value"), ("SOURCE", "source")])
         return
-    emit({"config_file": str(settings.config_path), "data_dir": str(settings.data_dir), **values,
-          "sources": dict(settings.sources)}, output)
+    emit(
+        {
+            "config_file": str(settings.config_path),
+            "data_dir": str(settings.data_dir),
+            **values,
+            "sources": dict(settings.sources),
+        },
+        output,
+    )
 
 
 @config.command()

@@ -36,7 +36,9 @@ Examples:
 @click.argument("name")
 @provider_option()
 @click.option("--role", type=click.Choice(["business", "management"]), default="business", show_default=True)
-@click.option("--subnet", metavar="CIDR|auto|none", help="Docker subnet (k3d, minikube). [default: auto; none for kind]")
+@click.option(
+    "--subnet", metavar="CIDR|auto|none", help="Docker subnet (k3d, minikube). [default: auto; none for kind]"
+)
 @click.option("--http-port", metavar="N|auto|none", help="Host port for HTTP ingress. [default: auto]")
 @click.option("--https-port", metavar="N|auto|none", help="Host port for HTTPS ingress. [default: auto]")
 @click.option("--pf-port", metavar="N|auto|none", help="Host port for port-forwards. [default: auto]")
@@ -47,7 +49,11 @@ Examples:
 @click.option("--k8s-version", metavar="V", help="Kubernetes version or node image.")
 @click.option("--label", "labels", multiple=True, metavar="KEY=VALUE", help="Label (repeatable).")
 @click.option("--allow-privileged-port", is_flag=True, help="Allow host ports below 1024.")
-@click.option("--skip-host-checks", is_flag=True, help="Do not test ports/subnets against this machine (adopting a running cluster).")
+@click.option(
+    "--skip-host-checks",
+    is_flag=True,
+    help="Do not test ports/subnets against this machine (adopting a running cluster).",
+)
 @dry_run_option()
 @output_option()
 @click.pass_obj
@@ -78,7 +84,12 @@ def register(
     skipping Docker networks. Explicit values are checked the same way.
     """
     from kenv.inventory.repository import AllocationPolicy, ensure_ports_spec
-    from kenv.inventory.validation import EnvironmentSpec, parse_labels, parse_port_choice, parse_subnet_choice
+    from kenv.inventory.validation import (
+        EnvironmentSpec,
+        parse_labels,
+        parse_port_choice,
+        parse_subnet_choice,
+    )
     from kenv.runtime.host import LiveHostProbe
 
     settings = app.settings()
@@ -123,7 +134,7 @@ def list_environments(app: App, provider: str | None, labels: tuple[str, ...], o
     from kenv.inventory.model import JSON_KEYS
     from kenv.inventory.validation import parse_labels
 
-    envs = app.inventory().list(provider=provider, labels=parse_labels(labels))
+    envs = app.inventory().environments(provider=provider, labels=parse_labels(labels))
     emit([env.to_dict() for env in envs], output, columns=LIST_COLUMNS, keys=JSON_KEYS)
 
 

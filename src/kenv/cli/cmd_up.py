@@ -26,7 +26,7 @@ def up(app: App, output: str) -> None:
 
     settings = app.settings()
     inventory = app.inventory()
-    envs = inventory.list()
+    envs = inventory.environments()
     state = schema.status(inventory.db)
     summary = {
         "database": mask_url(settings.db_url),
@@ -42,7 +42,9 @@ def up(app: App, output: str) -> None:
     sys.stdout.write(f"inventory ready: {summary['database']} ({inventory.dialect}, schema v{state.current})\n")
     sys.stdout.write(f"config file:     {settings.config_path}\n")
     if envs:
-        sys.stdout.write(f"environments:    {len(envs)} ({', '.join(e.name for e in envs[:10])}"
-                         f"{', ...' if len(envs) > 10 else ''})\n")
+        sys.stdout.write(
+            f"environments:    {len(envs)} ({', '.join(e.name for e in envs[:10])}"
+            f"{', ...' if len(envs) > 10 else ''})\n"
+        )
     else:
         sys.stdout.write("environments:    none yet (kenv register NAME, or kenv import-csv FILE)\n")

@@ -25,17 +25,38 @@ if TYPE_CHECKING:
 
 # name -> (module:attribute, one-line help). The help lives here so `kenv --help` imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "up": ("kenv.cli.cmd_up:up", "Prepare this machine and the inventory, then bring up the configured environments."),
-    "register": ("kenv.cli.cmd_inventory:register", "Record an environment (adopt a cluster or reserve ports) without creating it."),
+    "up": (
+        "kenv.cli.cmd_up:up",
+        "Prepare this machine and the inventory, then bring up the configured environments.",
+    ),
+    "register": (
+        "kenv.cli.cmd_inventory:register",
+        "Record an environment (adopt a cluster or reserve ports) without creating it.",
+    ),
     "list": ("kenv.cli.cmd_inventory:list_environments", "List environments in the inventory."),
     "get": ("kenv.cli.cmd_inventory:get", "Show one environment."),
-    "unregister": ("kenv.cli.cmd_inventory:unregister", "Remove an environment's record and free its ports and subnet."),
-    "history": ("kenv.cli.cmd_inventory:history", "Show who did what to which environment, and how it ended."),
-    "import-csv": ("kenv.cli.cmd_csv:import_csv", "Import environments from the predecessor's environments.csv."),
+    "unregister": (
+        "kenv.cli.cmd_inventory:unregister",
+        "Remove an environment's record and free its ports and subnet.",
+    ),
+    "history": (
+        "kenv.cli.cmd_inventory:history",
+        "Show who did what to which environment, and how it ended.",
+    ),
+    "import-csv": (
+        "kenv.cli.cmd_csv:import_csv",
+        "Import environments from the predecessor's environments.csv.",
+    ),
     "export-csv": ("kenv.cli.cmd_csv:export_csv", "Export environments in the environments.csv format."),
-    "db": ("kenv.cli.cmd_db:db", "Inventory database: status, upgrade, copy, backup, restore, legacy import."),
+    "db": (
+        "kenv.cli.cmd_db:db",
+        "Inventory database: status, upgrade, copy, backup, restore, legacy import.",
+    ),
     "config": ("kenv.cli.cmd_config:config", "Show the configuration and where it comes from."),
-    "completion": ("kenv.cli.cmd_completion:completion", "Print the shell completion script for bash, zsh or fish."),
+    "completion": (
+        "kenv.cli.cmd_completion:completion",
+        "Print the shell completion script for bash, zsh or fish.",
+    ),
 }
 
 EPILOG = """\b
@@ -104,7 +125,12 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="kenv", message="%(prog)s %(version)s")
-@click.option("--config", "config_path", metavar="FILE", help="Config file (default: $KENV_CONFIG or the XDG config dir).")
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    help="Config file (default: $KENV_CONFIG or the XDG config dir).",
+)
 @click.option("--db-url", metavar="URL", help="Inventory database URL (sqlite:////path or postgresql://...).")
 @click.option("--debug", is_flag=True, help="Show debug logs and tracebacks.")
 @click.option("-v", "--verbose", is_flag=True, help="Show what kenv does (commands it runs).")
@@ -151,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
         # `kenv list | head`: the reader left; that is not an error worth a traceback.
         sys.stderr.close()
         sys.exit(0)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the one place an unexpected error becomes a clean exit
         if debug:
             traceback.print_exc()
         fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback and report it)", 1)

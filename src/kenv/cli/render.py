@@ -6,8 +6,8 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import click
 
@@ -15,7 +15,10 @@ TABLE_FORMATS = ("table", "json", "yaml")
 LIST_FORMATS = ("table", "json", "yaml", "csv")
 
 
-def output_option(formats: Sequence[str] = TABLE_FORMATS) -> Any:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def output_option(formats: Sequence[str] = TABLE_FORMATS) -> Callable[[F], F]:
     return click.option(
         "-o",
         "--output",

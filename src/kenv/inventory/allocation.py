@@ -30,9 +30,7 @@ def lowest_free_subnet(
     the number of taken networks rather than the size of the pool.
     """
     size = 2 ** (32 - prefix)
-    blocked = sorted(
-        (int(net.network_address), int(net.broadcast_address)) for net in taken if net.overlaps(pool)
-    )
+    blocked = sorted((int(net.network_address), int(net.broadcast_address)) for net in taken if net.overlaps(pool))
     candidate = int(pool.network_address)
     end = int(pool.broadcast_address)
     for start, stop in blocked:

@@ -145,7 +145,10 @@ class SQLiteDatabase:
             ) from exc
         try:
             self.conn = sqlite3.connect(
-                str(path), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+                str(path),
+                timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
             )
             self.conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA foreign_keys = ON")
@@ -191,9 +194,9 @@ class SQLiteDatabase:
             raise
         except sqlite3.Error as exc:
             raise self._translate(exc) from exc
-        if cursor.description:  # INSERT ... RETURNING
+        if cursor.description:  # INSERT ... RETURNING id
             row = cursor.fetchone()
-            return int(row[0]) if row else None
+            return row[0] if row and isinstance(row[0], int) else None
         return cursor.lastrowid
 
     def executescript(self, statements: Sequence[str]) -> None:
@@ -271,7 +274,7 @@ class PostgresDatabase:
             ) from exc
         except psycopg.ProgrammingError as exc:
             raise InvalidInput(f"database URL {url.masked()} is invalid: {exc}") from exc
-        self._tx: list[Any] = []
+        self.execute("SET TIME ZONE 'UTC'")
 
     def _translate(self, exc: Exception) -> KenvError:
         errors = self._psycopg.errors
@@ -288,7 +291,7 @@ class PostgresDatabase:
 
     def _run(self, sql: str, params: Params | None) -> Any:
         try:
-            return self.conn.execute(to_pyformat(sql), dict(params or {}))  # type: ignore[call-overload]
+            return self.conn.execute(to_pyformat(sql), dict(params or {}))
         except self._psycopg.errors.IntegrityError:
             raise
         except self._psycopg.errors.SerializationFailure:
@@ -303,9 +306,9 @@ class PostgresDatabase:
 
     def execute(self, sql: str, params: Params | None = None) -> int | None:
         cursor = self._run(sql, params)
-        if cursor.description:
+        if cursor.description:  # INSERT ... RETURNING id (other statements return no int)
             row = cursor.fetchone()
-            return int(row[0]) if row else None
+            return row[0] if row and isinstance(row[0], int) else None
         return None
 
     def executescript(self, statements: Sequence[str]) -> None:

@@ -95,11 +95,10 @@ _ENV_COLUMNS = (
 )
 
 
-def _as_datetime(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def as_utc(value: Any) -> datetime:
+    """A stored time as an aware UTC datetime, whatever the backend or session time zone."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _as_network(value: Any) -> ipaddress.IPv4Network | None:
@@ -129,12 +128,12 @@ def _row_to_environment(row: Row, ports: dict[str, int]) -> Environment:
         status=row[13],
         last_error=row[14],
         last_step=row[15],
-        created_at=_as_datetime(row[16]),
-        updated_at=_as_datetime(row[17]),
+        created_at=as_utc(row[16]),
+        updated_at=as_utc(row[17]),
     )
 
 
-class RolledBack(Exception):  # noqa: N818 - a control-flow signal, not an error
+class RolledBack(Exception):
     """Raised inside a write transaction to discard it (dry runs) while keeping its result."""
 
     def __init__(self, environment: Environment) -> None:
@@ -237,7 +236,9 @@ class Inventory:
             raise NotFound(f"environment {name!r} is not in the inventory", hint="see `kenv list`")
         return env
 
-    def list(self, *, provider: str | None = None, labels: Mapping[str, str] | None = None) -> list[Environment]:
+    def environments(
+        self, *, provider: str | None = None, labels: Mapping[str, str] | None = None
+    ) -> list[Environment]:
         sql = f"SELECT {_ENV_COLUMNS} FROM environments"
         params: dict[str, Any] = {}
         if provider:
@@ -305,9 +306,7 @@ class Inventory:
                 if violation is None:
                     raise
                 if violation.kind == "name":
-                    raise Conflict(
-                        f"environment {spec.name!r} already exists", hint="choose another name"
-                    ) from exc
+                    raise Conflict(f"environment {spec.name!r} already exists", hint="choose another name") from exc
                 if violation.kind == "check":
                     raise InvalidInput(f"the database rejected {spec.name!r}: {violation.detail}") from exc
                 if attempt == MAX_ATTEMPTS:
@@ -539,13 +538,23 @@ class Inventory:
             sql += " WHERE environment = :environment"
             params["environment"] = environment
         rows = self.db.query(sql + " ORDER BY id DESC LIMIT :limit", params)
-        keys = ("id", "environment", "operation", "status", "actor", "detail", "error", "started_at", "finished_at")
+        keys = (
+            "id",
+            "environment",
+            "operation",
+            "status",
+            "actor",
+            "detail",
+            "error",
+            "started_at",
+            "finished_at",
+        )
         result = []
         for row in rows:
             item = dict(zip(keys, row, strict=True))
             for key in ("started_at", "finished_at"):
                 if item[key] is not None:
-                    item[key] = _as_datetime(item[key]).isoformat()
+                    item[key] = as_utc(item[key]).isoformat()
             result.append(item)
         return result
 

@@ -180,8 +180,9 @@ def current_version(db: Database) -> int:
     if db.dialect == "sqlite":
         exists = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kenv_schema'")
     else:
-        exists = db.query("SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = 'kenv_schema' "
-                          "AND schemaname = current_schema()")
+        exists = db.query(
+            "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = 'kenv_schema' AND schemaname = current_schema()"
+        )
     if not exists:
         if _has_foreign_tables(db):
             raise InvalidInput(
@@ -208,8 +209,7 @@ def status(db: Database) -> SchemaStatus:
 def _refuse_newer(db: Database, version: int) -> None:
     if version > LATEST_VERSION:
         raise InvalidInput(
-            f"{db.url.masked()} has inventory schema v{version}, newer than this kenv understands "
-            f"(v{LATEST_VERSION})",
+            f"{db.url.masked()} has inventory schema v{version}, newer than this kenv understands (v{LATEST_VERSION})",
             hint="upgrade kenv",
         )
 

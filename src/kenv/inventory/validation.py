@@ -118,9 +118,7 @@ def check_host_port(port: int, what: str, *, allow_privileged: bool = False) -> 
 def check_node_port(port: int) -> int:
     low, high = NODE_PORT_RANGE
     if not low <= port <= high:
-        raise InvalidInput(
-            f"node port {port} is outside Kubernetes' NodePort range", hint=f"use {low}-{high}"
-        )
+        raise InvalidInput(f"node port {port} is outside Kubernetes' NodePort range", hint=f"use {low}-{high}")
     return port
 
 
@@ -165,9 +163,7 @@ def parse_cidr(value: str) -> ipaddress.IPv4Network:
     if not isinstance(network, ipaddress.IPv4Network):
         raise InvalidInput(f"subnet {value!r} is IPv6", hint="cluster networks need an IPv4 CIDR")
     if not 8 <= network.prefixlen <= 28:
-        raise InvalidInput(
-            f"subnet {value!r} has prefix /{network.prefixlen}", hint="use a prefix between /8 and /28"
-        )
+        raise InvalidInput(f"subnet {value!r} has prefix /{network.prefixlen}", hint="use a prefix between /8 and /28")
     return network
 
 
@@ -216,6 +212,11 @@ def check_spec(spec: EnvironmentSpec) -> EnvironmentSpec:
     validate_name(spec.name, role=spec.role)
     validate_provider(spec.provider)
     check_node_port(spec.node_port)
+    if spec.subnet is not None and spec.provider not in ("k3d", "minikube"):
+        raise InvalidInput(
+            f"{spec.provider} environments have no subnet of their own",
+            hint="kind clusters share Docker's 'kind' network; use --subnet none",
+        )
     if not 1 <= spec.servers <= 9:
         raise InvalidInput(f"servers {spec.servers} is out of range", hint="use 1-9")
     if not 0 <= spec.agents <= 99:

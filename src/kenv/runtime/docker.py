@@ -34,9 +34,7 @@ def list_networks(runner: Runner) -> list[DockerNetwork] | None:
         ).stdout.split()
         if not ids:
             return []
-        raw = runner.run(
-            ["docker", "network", "inspect", *ids], timeout=QUERY_TIMEOUT, mutating=False
-        ).stdout
+        raw = runner.run(["docker", "network", "inspect", *ids], timeout=QUERY_TIMEOUT, mutating=False).stdout
     except ExternalCommandError as exc:
         log.debug("Docker engine not reachable, subnet checks against Docker skipped: %s", exc)
         return None

@@ -25,7 +25,7 @@ STDERR_TAIL_LINES = 5
 # How to install each tool kenv drives, for the "not found" message.
 INSTALL_HINTS = {
     "docker": "install Docker Engine (Debian/Ubuntu: apt-get install docker.io; macOS: Docker Desktop or colima)",
-    "k3d": "install k3d v5 (https://k3d.io: `curl -s https://raw.githubusercontent.com/k3d-io/k3d/main/install.sh | bash`)",
+    "k3d": "install k3d v5 (see https://k3d.io/#installation)",
     "kind": "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)",
     "minikube": "install minikube (https://minikube.sigs.k8s.io/docs/start/)",
     "kubectl": "install kubectl (https://kubernetes.io/docs/tasks/tools/)",

@@ -1,0 +1,137 @@
+"""import-csv and export-csv: the predecessor's config/environments.csv."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kenv.cli.main import App
+from kenv.cli.options import dry_run_option
+from kenv.cli.render import emit, output_option
+
+SUMMARY_COLUMNS = [("LINE", "ref"), ("ENV", "name"), ("RESULT", "result"), ("REASON", "reason")]
+
+
+def read_text_file(path: str) -> str:
+    from kenv.errors import InvalidInput
+
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"file {path} does not exist") from exc
+    except IsADirectoryError as exc:
+        raise InvalidInput(f"{path} is a directory, not a file") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def report_summary(summary: dict[str, object], output: str) -> None:
+    """Print the import summary and exit 1 when rows failed, 3 when conflicts were left alone."""
+    if output == "table":
+        rows = summary["rows"]
+        assert isinstance(rows, list)
+        shown = [r for r in rows if r["result"] != "skipped" or r["reason"] != "unchanged"] or rows
+        if shown:
+            emit(shown, "table", columns=SUMMARY_COLUMNS)
+        prefix = "dry-run: would import" if summary["dry_run"] else "imported"
+        click.echo(
+            f"{prefix} {summary['imported']}, updated {summary['updated']}, skipped {summary['skipped']}, "
+            f"conflicts {summary['conflicts']}, failed {summary['failed']} (total {summary['total']})"
+        )
+    else:
+        emit(summary, output)
+    failed, conflicts = summary["failed"], summary["conflicts"]
+    assert isinstance(failed, int)
+    assert isinstance(conflicts, int)
+    if failed:
+        sys.exit(1)
+    if conflicts:
+        sys.exit(3)
+
+
+@click.command("import-csv")
+@click.argument("file", metavar="FILE")
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Change records that differ from their row (otherwise reported as conflicts).",
+)
+@dry_run_option()
+@output_option()
+@click.pass_obj
+def import_csv(app: App, file: str, update: bool, dry_run: bool, output: str) -> None:
+    """Import environments from FILE (the predecessor's config/environments.csv; '-' for stdin).
+
+    Rows named 'devops' are skipped: the management cluster belongs to bootstrap. A row equal to
+    its record is skipped; one that differs is a conflict, changed only with --update. A file
+    with any malformed line changes nothing. Exit 1 if rows failed, 3 if conflicts remain.
+
+    \b
+    Examples:
+      kenv import-csv config/environments.csv --dry-run
+      kenv import-csv config/environments.csv --update -o json
+    """
+    from kenv.inventory.csv_format import parse_csv
+    from kenv.inventory.importer import ImportRecord, import_records
+    from kenv.inventory.repository import AllocationPolicy
+    from kenv.runtime.host import LiveHostProbe
+
+    rows = parse_csv(read_text_file(file), "stdin" if file == "-" else file)
+    records = [
+        ImportRecord(
+            ref=f"line {row.line}",
+            name=row.name,
+            provider=row.provider,
+            subnet=row.subnet,
+            ports=row.ports(),
+            node_port=row.node_port,
+            register_portainer=row.register_portainer,
+            haproxy_route=row.haproxy_route,
+        )
+        for row in rows
+    ]
+    summary = import_records(
+        app.inventory(),
+        records,
+        AllocationPolicy.from_settings(app.settings()),
+        source=file,
+        update=update,
+        dry_run=dry_run,
+        probe=LiveHostProbe(),
+    )
+    report_summary(summary.to_dict(), output)
+
+
+@click.command("export-csv")
+@click.argument("file", required=False, metavar="[FILE]")
+@click.pass_obj
+def export_csv(app: App, file: str | None) -> None:
+    """Write every environment in the environments.csv format to FILE (default: stdout).
+
+    Export then import is a no-op.
+
+    \b
+    Example:
+      kenv export-csv config/environments.csv
+    """
+    from kenv.inventory.csv_format import render_csv
+
+    text = render_csv(app.inventory().environments())
+    if file is None or file == "-":
+        sys.stdout.write(text)
+        return
+    from kenv.errors import InvalidInput
+
+    target = Path(file)
+    if not target.parent.exists():
+        raise InvalidInput(f"directory {target.parent} does not exist")
+    temp = target.with_name(f".{target.name}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    temp.replace(target)
+    click.echo(f"wrote {text.count(chr(10)) - 1} environment(s) to {file}", err=True)

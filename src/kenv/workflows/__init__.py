@@ -1,0 +1,1 @@
+"""Use cases as ordered, idempotent, resumable steps (create, delete, sync, up)."""
