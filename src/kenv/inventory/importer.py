@@ -106,7 +106,7 @@ def _env_values(env: Environment) -> dict[str, Any]:
 
 def _differences(env: Environment, record: ImportRecord) -> list[str]:
     have, want = _comparable(_env_values(env)), _comparable(_record_values(record))
-    return [f"{k} {_show(have[k])} -> {_show(want[k])}" for k in COMPARED if have[k] != want[k]]
+    return [f"{_label(k)} {_show(have[k])} -> {_show(want[k])}" for k in COMPARED if have[k] != want[k]]
 
 
 def _show(value: Any) -> str:
@@ -227,3 +227,7 @@ def _insert(inventory: Inventory, record: ImportRecord, policy: AllocationPolicy
         created_at=record.created_at or now,
         updated_at=record.updated_at or record.created_at or now,
     )
+
+
+def _label(field_name: str) -> str:
+    return f"{field_name}_port" if field_name in ("http", "https", "pf") else field_name
