@@ -19,9 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import POLICY, machine, spec  # noqa: E402
-
-from kenv.inventory.repository import open_inventory  # noqa: E402
+from _common import POLICY, machine, spec
+from kenv.inventory.repository import open_inventory
 
 
 def rate(url: str, count: int, tag: str) -> float:

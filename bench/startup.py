@@ -14,9 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH_RANGES, machine, median_ms, populate, time_command  # noqa: E402
-
-from kenv.inventory.repository import open_inventory  # noqa: E402
+from _common import BENCH_RANGES, machine, median_ms, populate, time_command
+from kenv.inventory.repository import open_inventory
 
 
 def main() -> None:
@@ -38,7 +37,7 @@ def main() -> None:
             f"kenv list -o json ({args.environments} envs)": [kenv, "list", "-o", "json"],
         }
         samples: dict[str, list[float]] = {name: [] for name in commands}
-        for name, argv in commands.items():  # warm the page cache and .pyc files once
+        for argv in commands.values():  # warm the page cache and .pyc files once
             time_command(argv, env)
         for _ in range(args.runs):
             for name, argv in commands.items():

@@ -52,11 +52,16 @@ def inventory(db_url: str) -> Iterator[Inventory]:
 def test_csv_import_is_idempotent_and_export_import_is_a_no_op(inventory: Inventory) -> None:
     first = import_records(inventory, records(CSV), POLICY, source="t").to_dict()
     assert (first["total"], first["imported"], first["skipped"], first["failed"]) == (4, 3, 1, 0)
-    assert first["rows"][0] == {"ref": "line 2", "name": "devops", "result": "skipped",
-                                "reason": "the management cluster belongs to bootstrap"}
+    assert first["rows"][0] == {
+        "ref": "line 2",
+        "name": "devops",
+        "result": "skipped",
+        "reason": "the management cluster belongs to bootstrap",
+    }
     dev = inventory.get("dev")
     assert dev.subnet == ipaddress.IPv4Network("10.101.0.0/16")
-    assert dev.ports["http"] == 18090 and "api" in dev.ports  # kenv allocated the API port
+    assert dev.ports["http"] == 18090
+    assert "api" in dev.ports
     assert inventory.get("dev-a").haproxy_route is False
 
     second = import_records(inventory, records(CSV), POLICY, source="t").to_dict()
@@ -86,7 +91,8 @@ def test_rows_clashing_with_the_inventory_fail_alone(inventory: Inventory) -> No
     summary = import_records(inventory, records(CSV), POLICY, source="t").to_dict()
     assert summary["failed"] == 1
     failed = next(r for r in summary["rows"] if r["result"] == "failed")
-    assert failed["name"] == "uat" and "'other'" in failed["reason"]
+    assert failed["name"] == "uat"
+    assert "'other'" in failed["reason"]
     assert {e.name for e in inventory.environments()} == {"other", "dev", "dev-a"}
 
 
@@ -131,7 +137,8 @@ def test_import_legacy_sqlite_keeps_state_and_timestamps(inventory: Inventory, t
     dev_b = inventory.get("dev-b")
     assert (dev_b.status, dev_b.last_error) == ("failed", "create timed out")
     again = import_records(inventory, read_legacy(f"sqlite:///{legacy}")[1], POLICY, source=source).to_dict()
-    assert again["imported"] == 0 and again["skipped"] == 3
+    assert again["imported"] == 0
+    assert again["skipped"] == 3
 
 
 def test_import_legacy_postgres(inventory: Inventory, postgres_server: object) -> None:
@@ -173,7 +180,7 @@ def populate(inventory: Inventory) -> None:
     inventory.register(spec("dev", labels=(("team", "a"),), k8s_version="v1.31.5-k3s1"), POLICY)
     inventory.register(spec("qa", "kind"), POLICY)
     inventory.register(spec("ext", "external"), POLICY)
-    inventory.set_status("qa", "failed", last_error="boom: it's \"quoted\"", last_step="cluster")
+    inventory.set_status("qa", "failed", last_error='boom: it\'s "quoted"', last_step="cluster")
     inventory.unregister("ext")
 
 

@@ -32,7 +32,10 @@ def test_the_predecessor_file_parses() -> None:
 
 
 def test_eight_column_files_without_subnet_parse() -> None:
-    text = "# env,provider,node_port,pf_port,register_portainer,haproxy_route,http_port,https_port\ndev,kind,30080,19001,true,true,18090,18443\n"
+    text = (
+        "# env,provider,node_port,pf_port,register_portainer,haproxy_route,http_port,https_port\n"
+        "dev,kind,30080,19001,true,true,18090,18443\n"
+    )
     assert parse_csv(text, "f")[0].subnet is None
 
 
@@ -48,8 +51,14 @@ def test_eight_column_files_without_subnet_parse() -> None:
         ("dev,kind,30080,19001,true,true,18090,18443,10.1.0.0/16\n", "f:2: kind environments cannot have a subnet"),
         ("dev,k3d,30080,19001,true,true,18090,99999,\n", "f:2: https_port 99999 is out of range"),
         ("dev,k3d,80,19001,true,true,18090,18443,\n", "f:2: node port 80"),
-        ("dev,k3d,30080,19001,true,true,18090,18443,\ndev,kind,30080,19002,true,true,18091,18444,\n", "f:3: environment 'dev' already appears on line 2"),
-        ("a,k3d,30080,19001,true,true,18090,18443,\nb,kind,30080,19002,true,true,18090,18444,\n", "f:3: port 18090 is also used on line 2"),
+        (
+            "dev,k3d,30080,19001,true,true,18090,18443,\ndev,kind,30080,19002,true,true,18091,18444,\n",
+            "f:3: environment 'dev' already appears on line 2",
+        ),
+        (
+            "a,k3d,30080,19001,true,true,18090,18443,\nb,kind,30080,19002,true,true,18090,18444,\n",
+            "f:3: port 18090 is also used on line 2",
+        ),
     ],
 )
 def test_malformed_lines_are_refused_with_their_line_number(body: str, fragment: str) -> None:

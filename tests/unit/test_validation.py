@@ -140,7 +140,8 @@ def test_cidr_parsing_accepts_exactly_aligned_ipv4_networks(address: ipaddress.I
         aligned = ipaddress.ip_network(text, strict=False).network_address == address
         assert not (aligned and 8 <= prefix <= 28), exc
     else:
-        assert network.prefixlen == prefix and network.network_address == address
+        assert network.prefixlen == prefix
+        assert network.network_address == address
 
 
 def test_labels() -> None:
