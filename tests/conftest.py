@@ -76,8 +76,9 @@ def db_url(request: pytest.FixtureRequest, isolated: Path) -> str:
     return server.new_database_url()
 
 
-def run_kenv(*args: str, env: dict[str, str] | None = None, input_text: str | None = None,
-             timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_kenv(
+    *args: str, env: dict[str, str] | None = None, input_text: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*KENV, *args],
         capture_output=True,

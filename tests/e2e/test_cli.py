@@ -14,9 +14,27 @@ import pytest
 from tests.conftest import KENV, run_kenv
 
 JSON_KEYS = [
-    "name", "provider", "role", "status", "desired_state", "subnet", "http_port", "https_port", "pf_port",
-    "api_port", "node_port", "servers", "agents", "labels", "last_error", "created_at", "updated_at",
-    "k8s_version", "register_portainer", "haproxy_route", "last_step",
+    "name",
+    "provider",
+    "role",
+    "status",
+    "desired_state",
+    "subnet",
+    "http_port",
+    "https_port",
+    "pf_port",
+    "api_port",
+    "node_port",
+    "servers",
+    "agents",
+    "labels",
+    "last_error",
+    "created_at",
+    "updated_at",
+    "k8s_version",
+    "register_portainer",
+    "haproxy_route",
+    "last_step",
 ]
 
 
@@ -38,7 +56,9 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, f
 def test_version_and_help_with_examples() -> None:
     assert kenv_ok("--version").strip().startswith("kenv 0.")
     text = kenv_ok("--help")
-    assert "Examples:" in text and "register" in text and "Exit codes" in text
+    assert "Examples:" in text
+    assert "register" in text
+    assert "Exit codes" in text
     assert "Examples:" in kenv_ok("register", "--help")
 
 
@@ -65,7 +85,8 @@ def test_register_list_get_json_contract() -> None:
     assert json.loads(kenv_ok("get", "dev", "-o", "json")) == listed[0]
     assert "qa" in kenv_ok("list", "-o", "yaml")
     csv_lines = kenv_ok("list", "-o", "csv").splitlines()
-    assert csv_lines[0].split(",") == JSON_KEYS and len(csv_lines) == 3
+    assert csv_lines[0].split(",") == JSON_KEYS
+    assert len(csv_lines) == 3
     table = kenv_ok("list")
     assert table.splitlines()[0].split()[:4] == ["NAME", "PROVIDER", "ROLE", "STATUS"]
     assert json.loads(kenv_ok("list", "-o", "json", "--provider", "kind"))[0]["name"] == "qa"
@@ -74,7 +95,8 @@ def test_register_list_get_json_contract() -> None:
 
 def test_unregister_frees_ports_and_dry_runs_change_nothing() -> None:
     planned = run_kenv("register", "dev", "--dry-run", "-o", "json")
-    assert planned.returncode == 0 and "dry-run" in planned.stderr
+    assert planned.returncode == 0
+    assert "dry-run" in planned.stderr
     assert json.loads(kenv_ok("list", "-o", "json")) == []
     kenv_ok("register", "dev")
     kenv_ok("unregister", "dev", "--dry-run")
@@ -186,7 +208,8 @@ def test_config_show_masks_the_password(isolated: Path) -> None:
 
 def test_up_initialises_and_reports() -> None:
     out = kenv_ok("up")
-    assert "inventory ready" in out and "none yet" in out
+    assert "inventory ready" in out
+    assert "none yet" in out
     kenv_ok("register", "dev")
     assert json.loads(kenv_ok("up", "-o", "json"))["names"] == ["dev"]
 
@@ -217,7 +240,8 @@ def test_csv_round_trip_through_the_cli(tmp_path: Path) -> None:
     assert json.loads(kenv_ok("import-csv", str(exported), "-o", "json"))["skipped"] == 2
     source.write_text(CSV.replace("18093", "18094"))
     conflict = run_kenv("import-csv", str(source))
-    assert conflict.returncode == 3 and "conflicts 1" in conflict.stdout
+    assert conflict.returncode == 3
+    assert "conflicts 1" in conflict.stdout
     assert run_kenv("import-csv", str(source), "--update").returncode == 0
 
 
@@ -236,7 +260,8 @@ def test_db_copy_backup_restore_through_the_cli(tmp_path: Path, postgres_server:
     kenv_ok("register", "qa", "--provider", "kind")
     pg = postgres_server.new_database_url()  # type: ignore[attr-defined]
     copied = json.loads(kenv_ok("db", "copy", "--to", pg, "-o", "json"))
-    assert copied["verified"] is True and copied["environments"] == 2
+    assert copied["verified"] is True
+    assert copied["environments"] == 2
     assert json.loads(kenv_ok("--db-url", pg, "list", "-o", "json")) == json.loads(kenv_ok("list", "-o", "json"))
     assert_one_line_error(run_kenv("db", "copy", "--to", pg), 2, "already holds 2")
     backup = tmp_path / "inv.json"
@@ -244,7 +269,8 @@ def test_db_copy_backup_restore_through_the_cli(tmp_path: Path, postgres_server:
     assert_one_line_error(run_kenv("db", "restore", str(backup)), 2, "--force")
     kenv_ok("db", "restore", str(backup), "--force")
     status = json.loads(kenv_ok("db", "status", "-o", "json"))
-    assert status["environments"] == 2 and status["up_to_date"] is True
+    assert status["environments"] == 2
+    assert status["up_to_date"] is True
     backup.write_text(backup.read_text()[:-20])
     assert_one_line_error(run_kenv("db", "restore", str(backup), "--force"), 2, "not valid JSON")
 
@@ -256,7 +282,9 @@ CONCURRENT = 24
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_concurrent_registrations_never_double_allocate(backend: str, isolated: Path, request: pytest.FixtureRequest) -> None:
+def test_concurrent_registrations_never_double_allocate(
+    backend: str, isolated: Path, request: pytest.FixtureRequest
+) -> None:
     if backend == "postgres":
         url = request.getfixturevalue("postgres_server").new_database_url()
     else:
@@ -276,8 +304,9 @@ def test_concurrent_registrations_never_double_allocate(backend: str, isolated: 
     failures = [(code, err) for code, _, err in results if code != 0]
     assert not failures, failures
     assert not any("locked" in err for _, _, err in results)
-    envs = json.loads(subprocess.run([*KENV, "list", "-o", "json"], env=env, capture_output=True, text=True,
-                                     check=True).stdout)
+    envs = json.loads(
+        subprocess.run([*KENV, "list", "-o", "json"], env=env, capture_output=True, text=True, check=True).stdout
+    )
     assert len(envs) == CONCURRENT
     ports = [e[k] for e in envs for k in ("http_port", "https_port", "pf_port", "api_port")]
     assert len(ports) == len(set(ports)) == CONCURRENT * 4

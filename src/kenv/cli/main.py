@@ -24,40 +24,30 @@ if TYPE_CHECKING:
     from kenv.settings import Settings
 
 # name -> (module:attribute, one-line help). The help lives here so `kenv --help` imports nothing.
+# fmt: off
 COMMANDS: dict[str, tuple[str, str]] = {
-    "up": (
-        "kenv.cli.cmd_up:up",
-        "Prepare this machine and the inventory, then bring up the configured environments.",
-    ),
-    "register": (
-        "kenv.cli.cmd_inventory:register",
-        "Record an environment (adopt a cluster or reserve ports) without creating it.",
-    ),
+    "up": ("kenv.cli.cmd_up:up", "Preflight this machine, then bring up the configured environments."),
+    "create": ("kenv.cli.cmd_lifecycle:create", "Create an environment: record, network, cluster, kubeconfig, ready."),
+    "delete": ("kenv.cli.cmd_lifecycle:delete", "Delete an environment's cluster, network, kubeconfig and record."),
+    "start": ("kenv.cli.cmd_lifecycle:start", "Start an environment's stopped cluster."),
+    "stop": ("kenv.cli.cmd_lifecycle:stop", "Stop an environment's cluster, keeping its record."),
+    "kubeconfig": ("kenv.cli.cmd_lifecycle:kubeconfig", "Print (or merge) an environment's own kubeconfig."),
+    "apply": ("kenv.cli.cmd_fleet:apply", "Make the fleet match a YAML list of environments."),
+    "sync": ("kenv.cli.cmd_fleet:sync", "Compare the inventory with what runs, and converge."),
+    "verify": ("kenv.cli.cmd_fleet:verify", "Check environments: API, nodes, kube-system pods, DNS."),
+    "doctor": ("kenv.cli.cmd_doctor:doctor", "Find what is wrong and say how to fix it (host preflight)."),
+    "register": ("kenv.cli.cmd_inventory:register", "Record an environment without creating it (adopt or reserve)."),
     "list": ("kenv.cli.cmd_inventory:list_environments", "List environments in the inventory."),
     "get": ("kenv.cli.cmd_inventory:get", "Show one environment."),
-    "unregister": (
-        "kenv.cli.cmd_inventory:unregister",
-        "Remove an environment's record and free its ports and subnet.",
-    ),
-    "history": (
-        "kenv.cli.cmd_inventory:history",
-        "Show who did what to which environment, and how it ended.",
-    ),
-    "import-csv": (
-        "kenv.cli.cmd_csv:import_csv",
-        "Import environments from the predecessor's environments.csv.",
-    ),
+    "unregister": ("kenv.cli.cmd_inventory:unregister", "Remove a record and free its ports and subnet (no cluster touched)."),
+    "history": ("kenv.cli.cmd_inventory:history", "Show who did what to which environment, and how it ended."),
+    "import-csv": ("kenv.cli.cmd_csv:import_csv", "Import environments from the predecessor's environments.csv."),
     "export-csv": ("kenv.cli.cmd_csv:export_csv", "Export environments in the environments.csv format."),
-    "db": (
-        "kenv.cli.cmd_db:db",
-        "Inventory database: status, upgrade, copy, backup, restore, legacy import.",
-    ),
+    "db": ("kenv.cli.cmd_db:db", "Inventory database: status, upgrade, copy, backup, restore, legacy import."),
     "config": ("kenv.cli.cmd_config:config", "Show the configuration and where it comes from."),
-    "completion": (
-        "kenv.cli.cmd_completion:completion",
-        "Print the shell completion script for bash, zsh or fish.",
-    ),
+    "completion": ("kenv.cli.cmd_completion:completion", "Print the shell completion script for bash, zsh or fish."),
 }
+# fmt: on
 
 EPILOG = """\b
 Examples:

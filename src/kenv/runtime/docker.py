@@ -50,3 +50,72 @@ def list_networks(runner: Runner) -> list[DockerNetwork] | None:
                 subnets.append(net)
         networks.append(DockerNetwork(name=item.get("Name", ""), subnets=tuple(subnets)))
     return networks
+
+
+MUTATE_TIMEOUT = 60.0
+KENV_LABEL = "io.kenv.environment"
+
+
+@dataclass(frozen=True)
+class NetworkDetails:
+    name: str
+    subnets: tuple[ipaddress.IPv4Network, ...]
+    labels: dict[str, str]
+    containers: tuple[str, ...]
+
+
+def inspect_network(runner: Runner, name: str) -> NetworkDetails | None:
+    """The named network, or None when it does not exist. Raises when no engine answers."""
+    result = runner.run(["docker", "network", "inspect", name], timeout=QUERY_TIMEOUT, mutating=False, check=False)
+    if not result.ok:
+        if "No such network" in result.stderr or "not found" in result.stderr:
+            return None
+        raise ExternalCommandError(
+            f"cannot inspect Docker network {name}: {result.stderr.strip() or 'no output'}",
+            argv=list(result.argv),
+            returncode=result.returncode,
+            stderr_tail=result.stderr.strip()[-500:],
+            hint="is the Docker engine running? (`docker info`)",
+        )
+    item = json.loads(result.stdout)[0]
+    subnets = []
+    for config in (item.get("IPAM") or {}).get("Config") or []:
+        net = ipaddress.ip_network(config.get("Subnet", "0.0.0.0/32"), strict=False)
+        if isinstance(net, ipaddress.IPv4Network):
+            subnets.append(net)
+    containers = tuple(c.get("Name", "") for c in (item.get("Containers") or {}).values())
+    return NetworkDetails(item.get("Name", name), tuple(subnets), dict(item.get("Labels") or {}), containers)
+
+
+def create_network(runner: Runner, name: str, subnet: ipaddress.IPv4Network, environment: str) -> None:
+    gateway = next(subnet.hosts())
+    runner.run(
+        [
+            "docker",
+            "network",
+            "create",
+            "--driver",
+            "bridge",
+            "--subnet",
+            str(subnet),
+            "--gateway",
+            str(gateway),
+            "--label",
+            f"{KENV_LABEL}={environment}",
+            name,
+        ],
+        timeout=MUTATE_TIMEOUT,
+    )
+
+
+def remove_network(runner: Runner, name: str) -> None:
+    runner.run(["docker", "network", "rm", name], timeout=MUTATE_TIMEOUT)
+
+
+def container_action(runner: Runner, action: str, containers: list[str], timeout: float = 120.0) -> None:
+    """docker start|stop CONTAINER... (kind has no start/stop of its own)."""
+    runner.run(["docker", action, *containers], timeout=timeout)
+
+
+def exec_in_container(runner: Runner, container: str, argv: list[str], timeout: float = 120.0) -> str:
+    return runner.run(["docker", "exec", container, *argv], timeout=timeout, mutating=False).stdout

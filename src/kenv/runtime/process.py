@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -47,8 +48,13 @@ class CommandResult:
         return self.returncode == 0
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
-    kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    """The last non-empty lines, colour codes removed, joined into one line for an error message."""
+    plain = _ANSI.sub("", text)
+    kept = [line for line in plain.strip().splitlines() if line.strip()][-lines:]
     return " | ".join(line.strip() for line in kept)
 
 

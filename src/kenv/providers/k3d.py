@@ -1,0 +1,133 @@
+"""k3d v5. The environment's Docker network is created by kenv beforehand with the allocated
+subnet (k3d refuses --subnet for an existing network), the API binds 127.0.0.1:api_port, the
+load balancer publishes http_port->80 and https_port->443, and the user's default kubeconfig
+is never touched (kenv writes the environment's own file)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kenv.inventory.model import Environment
+from kenv.providers.base import ClusterState, CreateOptions, write_private
+from kenv.runtime import docker
+from kenv.runtime.process import CommandResult, Runner
+
+DEFAULT_IMAGE = "rancher/k3s:v1.31.5-k3s1"
+QUERY_TIMEOUT = 30.0
+
+
+class K3d:
+    name = "k3d"
+    tool = "k3d"
+
+    def __init__(self, runner: Runner, data_dir: Path) -> None:
+        self.runner = runner
+        self.data_dir = data_dir
+
+    def context_name(self, env: Environment) -> str:
+        return f"k3d-{env.name}"
+
+    def network_name(self, env: Environment) -> str | None:
+        return f"k3d-{env.name}"
+
+    def image(self, env: Environment) -> str:
+        version = env.k8s_version
+        if not version:
+            return DEFAULT_IMAGE
+        return version if ("/" in version or ":" in version) else f"rancher/k3s:{version}"
+
+    def create_argv(self, env: Environment, options: CreateOptions) -> list[str]:
+        argv = [
+            "k3d", "cluster", "create", env.name,
+            "--image", self.image(env),
+            "--servers", str(env.servers),
+            "--agents", str(env.agents),
+            "--wait",
+            "--timeout", f"{int(options.timeout)}s",
+            "--kubeconfig-update-default=false",
+            "--kubeconfig-switch-context=false",
+        ]  # fmt: skip
+        if env.subnet is not None:
+            argv += ["--network", f"k3d-{env.name}"]
+        if env.port("api"):
+            argv += ["--api-port", f"127.0.0.1:{env.port('api')}"]
+        if env.port("http"):
+            argv += ["--port", f"127.0.0.1:{env.port('http')}:80@loadbalancer"]
+        if env.port("https"):
+            argv += ["--port", f"127.0.0.1:{env.port('https')}:443@loadbalancer"]
+        if options.resources.memory:
+            argv += ["--servers-memory", options.resources.memory, "--agents-memory", options.resources.memory]
+        return argv
+
+    def create(self, env: Environment, options: CreateOptions) -> None:
+        # k3d's own --timeout bounds the wait; ours adds a margin for image import and rollback.
+        self.runner.run(self.create_argv(env, options), timeout=options.timeout + 120)
+
+    def delete(self, env: Environment) -> None:
+        self.runner.run(["k3d", "cluster", "delete", env.name], timeout=300)
+
+    def _list(self) -> list[dict[str, Any]]:
+        out = self.runner.run(["k3d", "cluster", "list", "-o", "json"], timeout=QUERY_TIMEOUT, mutating=False).stdout
+        data = json.loads(out or "[]")
+        return data if isinstance(data, list) else []
+
+    @staticmethod
+    def _state(item: dict[str, Any]) -> ClusterState:
+        nodes = item.get("nodes") or []
+        api_port = None
+        host_ports: dict[int, int] = {}
+        for node in nodes:
+            label = (node.get("runtimeLabels") or {}).get("k3d.server.api.port")
+            if label and api_port is None:
+                api_port = int(label)
+            if node.get("role") == "loadbalancer":
+                for container_port, bindings in (node.get("portMappings") or {}).items():
+                    for binding in bindings or []:
+                        if binding.get("HostPort"):
+                            host_ports[int(binding["HostPort"])] = int(container_port.split("/")[0])
+        network = item.get("network") or {}
+        return ClusterState(
+            name=item.get("name", ""),
+            provider="k3d",
+            running=int(item.get("serversRunning", 0)) > 0,
+            nodes=tuple(n.get("name", "") for n in nodes),
+            servers_running=int(item.get("serversRunning", 0)),
+            servers=int(item.get("serversCount", 0)),
+            api_port=api_port,
+            host_ports=host_ports,
+            network=network.get("name"),
+            subnet=(network.get("ipam") or {}).get("ipPrefix"),
+        )
+
+    def list_clusters(self) -> list[ClusterState]:
+        return [self._state(item) for item in self._list()]
+
+    def state(self, env: Environment) -> ClusterState | None:
+        return next((c for c in self.list_clusters() if c.name == env.name), None)
+
+    def start(self, env: Environment) -> None:
+        self.runner.run(["k3d", "cluster", "start", env.name, "--wait"], timeout=300)
+
+    def stop(self, env: Environment) -> None:
+        self.runner.run(["k3d", "cluster", "stop", env.name], timeout=300)
+
+    def write_kubeconfig(self, env: Environment, path: Path) -> None:
+        # Counted as a change: it produces the kubeconfig file, so a dry run lists it in the plan.
+        text = self.runner.run(["k3d", "kubeconfig", "get", env.name], timeout=QUERY_TIMEOUT).stdout
+        if not self.runner.dry_run:
+            write_private(path, text)
+
+    def node_names(self, env: Environment) -> list[str]:
+        state = self.state(env)
+        return [n for n in (state.nodes if state else ()) if not n.endswith("-serverlb")]
+
+    def exec_in_node(self, env: Environment, node: str, argv: list[str]) -> CommandResult:
+        return self.runner.run(["docker", "exec", node, *argv], timeout=120, mutating=False, check=False)
+
+    def import_images(self, env: Environment, images: list[str]) -> None:
+        self.runner.run(["k3d", "image", "import", *images, "-c", env.name], timeout=600)
+
+    def remove_network(self, env: Environment) -> None:
+        docker.remove_network(self.runner, f"k3d-{env.name}")

@@ -1,0 +1,124 @@
+"""kubectl against one environment's own kubeconfig file, with JSON output parsed into typed results."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kenv.errors import ExternalCommandError
+from kenv.runtime.process import Runner
+
+REQUEST_TIMEOUT = "10s"
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    name: str
+    ready: bool
+    roles: tuple[str, ...]
+    kubelet_version: str
+
+
+@dataclass(frozen=True)
+class PodStatus:
+    namespace: str
+    name: str
+    phase: str
+    ready: bool
+    reason: str  # waiting reason (CrashLoopBackOff, ImagePullBackOff, ...) or ""
+
+
+@dataclass(frozen=True)
+class Kubectl:
+    runner: Runner
+    kubeconfig: Path
+    context: str | None = None
+    timeout: float = 30.0
+
+    def argv(self, *args: str) -> list[str]:
+        base = ["kubectl", "--kubeconfig", str(self.kubeconfig), f"--request-timeout={REQUEST_TIMEOUT}"]
+        if self.context:
+            base += ["--context", self.context]
+        return [*base, *args]
+
+    def run(self, *args: str, mutating: bool = False, check: bool = True) -> str:
+        return self.runner.run(self.argv(*args), timeout=self.timeout, mutating=mutating, check=check).stdout
+
+    def get_json(self, *args: str) -> dict[str, Any]:
+        text = self.run("get", *args, "-o", "json")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ExternalCommandError(
+                f"kubectl get {' '.join(args)} printed something that is not JSON",
+                argv=self.argv("get", *args),
+                returncode=0,
+                stderr_tail=text[:200],
+            ) from exc
+        assert isinstance(data, dict)
+        return data
+
+    def server_version(self) -> str:
+        data = json.loads(self.run("version", "-o", "json"))
+        return str((data.get("serverVersion") or {}).get("gitVersion", ""))
+
+    def nodes(self) -> list[NodeStatus]:
+        items = self.get_json("nodes").get("items", [])
+        result = []
+        for item in items:
+            conditions = {c.get("type"): c.get("status") for c in item.get("status", {}).get("conditions", [])}
+            labels = item.get("metadata", {}).get("labels", {})
+            roles = tuple(sorted(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/")))
+            result.append(
+                NodeStatus(
+                    name=item["metadata"]["name"],
+                    ready=conditions.get("Ready") == "True",
+                    roles=roles,
+                    kubelet_version=item.get("status", {}).get("nodeInfo", {}).get("kubeletVersion", ""),
+                )
+            )
+        return result
+
+    def pods(self, namespace: str | None = None) -> list[PodStatus]:
+        scope = ["-n", namespace] if namespace else ["-A"]
+        items = self.get_json("pods", *scope).get("items", [])
+        result = []
+        for item in items:
+            status = item.get("status", {})
+            containers = status.get("containerStatuses") or []
+            reason = ""
+            for container in containers:
+                waiting = (container.get("state") or {}).get("waiting")
+                if waiting:
+                    reason = waiting.get("reason", "")
+            result.append(
+                PodStatus(
+                    namespace=item["metadata"].get("namespace", ""),
+                    name=item["metadata"]["name"],
+                    phase=status.get("phase", ""),
+                    ready=bool(containers) and all(c.get("ready") for c in containers),
+                    reason=reason,
+                )
+            )
+        return result
+
+    def dns_lookup(self, name: str = "kubernetes.default.svc.cluster.local", image: str = "busybox:1.36") -> str:
+        """Resolve `name` from inside the cluster with a throwaway pod; returns nslookup's output."""
+        pod = "kenv-dns-check"
+        return self.run(
+            "run",
+            pod,
+            "--image",
+            image,
+            "--restart=Never",
+            "--rm",
+            "-i",
+            "--quiet",
+            "--command",
+            "--",
+            "nslookup",
+            name,
+            mutating=True,
+        )

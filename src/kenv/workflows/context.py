@@ -1,0 +1,90 @@
+"""What a workflow needs: settings, its own inventory connection per thread, the Runner,
+providers, progress, and a lock per environment so two kenv processes never work on one
+environment at once."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kenv.errors import KenvError
+from kenv.inventory.repository import AllocationPolicy, Inventory, open_inventory
+from kenv.providers.base import Provider, provider_for
+from kenv.runtime.process import Runner
+from kenv.settings import Settings
+from kenv.workflows.engine import Progress, SilentProgress
+
+LOCK_WAIT_SECONDS = 30.0
+
+
+@dataclass
+class WorkflowContext:
+    settings: Settings
+    runner: Runner = field(default_factory=Runner)
+    progress: Progress = field(default_factory=SilentProgress)
+    dry_run: bool = False
+    _local: threading.local = field(default_factory=threading.local)
+    _opened: list[Inventory] = field(default_factory=list)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def inventory(self) -> Inventory:
+        """One connection per thread: SQLite and psycopg connections are not shared across threads."""
+        inventory = getattr(self._local, "inventory", None)
+        if inventory is None:
+            inventory = open_inventory(self.settings.db_url)
+            self._local.inventory = inventory
+            with self._guard:
+                self._opened.append(inventory)
+        assert isinstance(inventory, Inventory)
+        return inventory
+
+    def policy(self) -> AllocationPolicy:
+        return AllocationPolicy.from_settings(self.settings)
+
+    def provider(self, name: str) -> Provider:
+        return provider_for(name, self.runner, self.settings.data_dir)
+
+    def kubeconfig_path(self, name: str) -> Path:
+        return self.settings.kubeconfig_dir / f"{name}.yaml"
+
+    def close(self) -> None:
+        with self._guard:
+            for inventory in self._opened:
+                inventory.close()
+            self._opened.clear()
+
+    @contextlib.contextmanager
+    def environment_lock(self, name: str) -> Iterator[None]:
+        """An exclusive flock on <data>/locks/<name>.lock; the kernel releases it if kenv dies."""
+        lock_dir = self.settings.data_dir / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = lock_dir / f"{name}.lock"
+        handle = path.open("a+")
+        try:
+            deadline = time.monotonic() + LOCK_WAIT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        handle.seek(0)
+                        holder = handle.read().strip() or "another kenv process"
+                        raise KenvError(
+                            f"environment {name!r} is busy: {holder} is working on it",
+                            hint="wait for it to finish, then retry",
+                        ) from None
+                    time.sleep(0.2)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            yield
+        finally:
+            handle.close()

@@ -1,0 +1,151 @@
+"""kenv delete: mark the intent, remove the cluster, its network and kubeconfig, then the record.
+Deleting what is already gone succeeds; a rerun after a kill finishes the job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kenv.inventory.model import Environment
+from kenv.runtime import docker
+from kenv.workflows.context import WorkflowContext
+from kenv.workflows.engine import Step, WorkflowResult, execute
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    name: str
+    keep_record: bool = False
+    provider: str | None = None  # for a cluster with no record
+
+
+def delete_environment(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
+    with ctx.environment_lock(request.name):
+        return _delete(ctx, request)
+
+
+def _delete(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
+    name = request.name
+    inventory = ctx.inventory()
+    env = inventory.find(name)
+    if env is None:
+        ctx.progress.note(name, "not in the inventory")
+        if request.provider is None:
+            return WorkflowResult("delete", name, ctx.dry_run)
+    provider_name = env.provider if env else request.provider
+    assert provider_name is not None
+    provider = ctx.provider(provider_name)
+    target = env or _placeholder(name, provider_name)
+    kubeconfig = ctx.kubeconfig_path(name)
+
+    def mark() -> str:
+        if env is None:
+            return "no record"
+        inventory.set_status(name, "deleting", desired_state="absent", last_step="mark")
+        return "deleting"
+
+    steps = [Step("mark", mark, plan=lambda: "would mark as deleting" if env else "no record")]
+
+    def cluster_gone() -> bool:
+        return provider.state(target) is None
+
+    def remove_cluster() -> str:
+        provider.delete(target)
+        return f"{provider_name} cluster {name}"
+
+    steps.append(Step("cluster", remove_cluster, done=cluster_gone))
+
+    network = provider.network_name(target) if provider_name == "k3d" else None
+    if network:
+
+        def network_gone() -> bool:
+            details = docker.inspect_network(ctx.runner, network)
+            # Only networks kenv made are removed; one made by k3d itself goes with the cluster.
+            return details is None or details.labels.get(docker.KENV_LABEL) != name
+
+        def remove_network() -> str:
+            assert network is not None
+            docker.remove_network(ctx.runner, network)
+            return network
+
+        steps.append(Step("network", remove_network, done=network_gone))
+
+    def remove_kubeconfig() -> str:
+        kubeconfig.unlink(missing_ok=True)
+        return str(kubeconfig)
+
+    steps.append(
+        Step(
+            "kubeconfig",
+            remove_kubeconfig,
+            done=lambda: not kubeconfig.exists(),
+            plan=lambda: f"would remove {kubeconfig}",
+        )
+    )
+
+    def forget() -> str:
+        if env is None:
+            return "no record"
+        if request.keep_record:
+            inventory.set_status(name, "absent", last_step="forget")
+            return "record kept (status absent)"
+        inventory.unregister(name)
+        return "record removed"
+
+    steps.append(
+        Step(
+            "record",
+            forget,
+            plan=lambda: (
+                "would keep the record as absent"
+                if request.keep_record
+                else "would remove the record and free its ports and subnet"
+            ),
+        )
+    )
+
+    def failed(error: str, last_step: str | None) -> None:
+        if inventory.find(name) is not None:
+            inventory.set_status(name, "failed", last_error=error, last_step=last_step)
+
+    def progressed(step_name: str) -> None:
+        if env is not None and step_name in ("cluster", "network", "kubeconfig"):
+            inventory.set_status(name, "deleting", last_step=step_name)
+
+    # Deleting never rolls back: half-deleted is resumed by running delete again.
+    return execute(
+        "delete",
+        name,
+        steps,
+        runner=ctx.runner,
+        progress=ctx.progress,
+        dry_run=ctx.dry_run,
+        keep_on_failure=True,
+        on_step_done=progressed,
+        on_failure=failed,
+    )
+
+
+def _placeholder(name: str, provider: str) -> Environment:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    return Environment(
+        name=name,
+        provider=provider,
+        role="business",
+        subnet=None,
+        ports={},
+        node_port=30080,
+        servers=1,
+        agents=0,
+        k8s_version=None,
+        labels={},
+        register_portainer=False,
+        haproxy_route=False,
+        desired_state="absent",
+        status="unknown",
+        last_error=None,
+        last_step=None,
+        created_at=now,
+        updated_at=now,
+    )

@@ -1,0 +1,132 @@
+"""kenv sync: compare the inventory with what the providers report, and converge.
+
+Drift kinds:
+- missing:      recorded as present, no cluster          -> create (resumes the create workflow)
+- unwanted:     recorded as absent, cluster exists        -> delete
+- status:       cluster running/stopped, record says else -> record the real status
+- orphan:       a cluster kenv created (its kubeconfig is in kenv's data dir) with no record
+                -> deleted only with --prune
+- port/subnet:  the cluster's API port or network differs from the record -> reported; recreating
+                is the user's call (`kenv delete NAME && kenv create NAME`)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from kenv.errors import KenvError
+from kenv.inventory.model import Environment
+from kenv.providers.base import ClusterState
+from kenv.workflows.context import WorkflowContext
+
+log = logging.getLogger("kenv.workflows.sync")
+
+MANAGED_PROVIDERS = ("k3d", "kind", "minikube")
+
+
+@dataclass(frozen=True)
+class Drift:
+    environment: str
+    provider: str
+    kind: str
+    detail: str
+    action: str  # create | delete | record-status | prune | none
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "provider": self.provider,
+            "kind": self.kind,
+            "detail": self.detail,
+            "action": self.action,
+        }
+
+
+def _clusters(ctx: WorkflowContext, providers: set[str]) -> tuple[dict[tuple[str, str], ClusterState], list[str]]:
+    found: dict[tuple[str, str], ClusterState] = {}
+    unreachable = []
+    for name in sorted(providers):
+        try:
+            for state in ctx.provider(name).list_clusters():
+                found[(name, state.name)] = state
+        except KenvError as exc:
+            unreachable.append(f"{name}: {exc.one_line()}")
+    return found, unreachable
+
+
+def detect_drift(ctx: WorkflowContext) -> tuple[list[Drift], list[str]]:
+    """(drift, providers that could not be asked). Read-only."""
+    records = ctx.inventory().environments()
+    used = {e.provider for e in records if e.provider in MANAGED_PROVIDERS}
+    kubeconfigs = (
+        {p.stem for p in ctx.settings.kubeconfig_dir.glob("*.yaml")} if ctx.settings.kubeconfig_dir.exists() else set()
+    )
+    used |= {ctx.settings.default_provider} if ctx.settings.default_provider in MANAGED_PROVIDERS else set()
+    clusters, unreachable = _clusters(ctx, used)
+    drift: list[Drift] = []
+    recorded = set()
+    for env in records:
+        if env.provider not in MANAGED_PROVIDERS:
+            continue
+        if any(text.startswith(f"{env.provider}:") for text in unreachable):
+            continue
+        recorded.add((env.provider, env.name))
+        drift.extend(_compare(env, clusters.get((env.provider, env.name))))
+    for (provider, name), state in sorted(clusters.items()):
+        if (provider, name) not in recorded and name in kubeconfigs:
+            drift.append(Drift(name, provider, "orphan", f"{provider} cluster {name} has no record", "prune"))
+    return drift, unreachable
+
+
+def _compare(env: Environment, state: ClusterState | None) -> list[Drift]:
+    found: list[Drift] = []
+    if state is None:
+        if env.desired_state == "present" and env.status not in ("absent",):
+            found.append(Drift(env.name, env.provider, "missing", "recorded, but no cluster runs", "create"))
+        return found
+    if env.desired_state == "absent":
+        return [Drift(env.name, env.provider, "unwanted", "recorded as absent, but the cluster exists", "delete")]
+    actual = "running" if state.complete else "stopped"
+    if env.status in ("running", "stopped", "unknown", "failed") and env.status != actual:
+        found.append(
+            Drift(env.name, env.provider, "status", f"recorded {env.status}, actually {actual}", "record-status")
+        )
+    api = env.port("api")
+    if state.api_port is not None and api is not None and state.api_port != api:
+        found.append(Drift(env.name, env.provider, "port", f"API on {state.api_port}, recorded {api}", "none"))
+    if env.provider == "k3d" and env.subnet is not None and state.subnet and state.subnet != str(env.subnet):
+        found.append(Drift(env.name, env.provider, "subnet", f"network {state.subnet}, recorded {env.subnet}", "none"))
+    return found
+
+
+def converge(ctx: WorkflowContext, drift: list[Drift], *, prune: bool) -> list[dict[str, Any]]:
+    """Act on drift; returns what was done per item (ok or the error)."""
+    from kenv.inventory.validation import EnvironmentSpec
+    from kenv.workflows.create import CreateRequest, create_environment
+    from kenv.workflows.delete import DeleteRequest, delete_environment
+
+    outcomes = []
+    for item in drift:
+        outcome = {**item.to_dict(), "done": False, "error": None}
+        try:
+            if item.action == "create":
+                env = ctx.inventory().get(item.environment)
+                spec = EnvironmentSpec(name=env.name, provider=env.provider, role=env.role, subnet=env.subnet)
+                result = create_environment(ctx, CreateRequest(spec=spec))
+                outcome["done"], outcome["error"] = result.ok, result.error
+            elif item.action == "delete":
+                result = delete_environment(ctx, DeleteRequest(item.environment))
+                outcome["done"], outcome["error"] = result.ok, result.error
+            elif item.action == "record-status":
+                actual = item.detail.rsplit(" ", 1)[1]
+                ctx.inventory().set_status(item.environment, actual, last_step="sync")
+                outcome["done"] = True
+            elif item.action == "prune" and prune:
+                result = delete_environment(ctx, DeleteRequest(item.environment, provider=item.provider))
+                outcome["done"], outcome["error"] = result.ok, result.error
+        except KenvError as exc:
+            outcome["error"] = exc.one_line()
+        outcomes.append(outcome)
+    return outcomes

@@ -1,0 +1,111 @@
+"""Running kenv against the fake k3d/kind/minikube/kubectl put first on PATH."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KENV, REPO
+
+FAKES = REPO / "tests" / "fakes" / "bin"
+
+
+def docker_reachable() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=15, check=False).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+needs_docker = pytest.mark.skipif(not docker_reachable(), reason="no Docker engine answers `docker info`")
+
+
+class Fleet:
+    """One test's world: its KENV_HOME, its fake clusters, its own default kubeconfig."""
+
+    def __init__(self, home: Path, tmp: Path) -> None:
+        self.home = home
+        self.state = tmp / "fake-state"
+        self.state.mkdir()
+        self.user_kubeconfig = tmp / "user-kube" / "config"
+        self.env = {
+            **os.environ,
+            "PATH": f"{FAKES}{os.pathsep}{os.environ['PATH']}",
+            "KENV_FAKE_STATE": str(self.state),
+            "KUBECONFIG": str(self.user_kubeconfig),
+            "KENV_HOME": str(home),
+        }
+
+    def run(self, *args: str, timeout: float = 120, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*KENV, *args], capture_output=True, text=True, env={**self.env, **extra},
+                              timeout=timeout, check=False)
+
+    def ok(self, *args: str, **extra: str) -> str:
+        result = self.run(*args, **extra)
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return result.stdout
+
+    def start(self, *args: str, **extra: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([*KENV, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**self.env, **extra})
+
+    def environments(self) -> list[dict[str, object]]:
+        return json.loads(self.ok("list", "-o", "json"))
+
+    def env_record(self, name: str) -> dict[str, object] | None:
+        return next((e for e in self.environments() if e["name"] == name), None)
+
+    def clusters(self) -> dict[str, list[str]]:
+        """Names of the clusters each fake tool says exist."""
+        k3d = json.loads(subprocess.run(["k3d", "cluster", "list", "-o", "json"], env=self.env, capture_output=True,
+                                        text=True, check=True).stdout)
+        kind = subprocess.run(["kind", "get", "clusters"], env=self.env, capture_output=True, text=True,
+                              check=True).stdout.split()
+        profiles = subprocess.run(["minikube", "profile", "list", "-o", "json"], env=self.env, capture_output=True,
+                                  text=True, check=False).stdout
+        valid = json.loads(profiles or "{}").get("valid") or []
+        return {"k3d": sorted(c["name"] for c in k3d), "kind": sorted(kind), "minikube": sorted(p["Name"] for p in valid)}
+
+    def calls(self) -> list[dict[str, object]]:
+        path = self.state / "calls.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def wait_for_call(self, fragment: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(fragment in " ".join(map(str, c.get("argv", []))) for c in self.calls()):
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"no call containing {fragment!r}: {self.calls()[-3:]}")
+
+    def kill_fakes(self) -> None:
+        """Fakes told to hang keep running after kenv is killed, as real tools would: end them."""
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                environ = (proc / "environ").read_bytes()
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if str(self.state).encode() in environ and str(FAKES).encode() in cmdline:
+                try:
+                    os.kill(int(proc.name), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def docker_networks(self) -> list[str]:
+        out = subprocess.run(["docker", "network", "ls", "--format", "{{.Name}}"], capture_output=True, text=True,
+                             check=True).stdout
+        return out.split()
