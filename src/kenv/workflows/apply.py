@@ -14,6 +14,7 @@ from typing import Any
 from kenv.errors import InvalidInput, KenvError
 from kenv.inventory.model import MANAGEMENT_NAME
 from kenv.inventory.repository import ensure_ports_spec
+from kenv.settings import Settings
 from kenv.inventory.validation import (
     EnvironmentSpec,
     check_spec,
@@ -165,3 +166,17 @@ def apply(
         "pruned": [r.to_dict() for r in deleted],
         "ok": all(r.ok for r in results) and all(r.ok for r in deleted),
     }
+
+
+def spec_for_name(name: str, settings: Settings) -> EnvironmentSpec:
+    """The environment `kenv up` creates for a name listed in config: everything by default."""
+    provider = settings.default_provider
+    return check_spec(
+        EnvironmentSpec(
+            name=name,
+            provider=provider,
+            subnet=parse_subnet_choice(None, provider),
+            ports=ensure_ports_spec({}, provider),
+            node_port=settings.node_port,
+        )
+    )

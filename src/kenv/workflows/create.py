@@ -11,7 +11,7 @@ from pathlib import Path
 from kenv.errors import InvalidInput, KenvError
 from kenv.inventory.model import Environment
 from kenv.inventory.validation import Auto, EnvironmentSpec
-from kenv.providers.base import CreateOptions, NodeResources, Provider
+from kenv.providers.base import ClusterState, CreateOptions, NodeResources, Provider
 from kenv.runtime import docker
 from kenv.runtime.host import LiveHostProbe
 from kenv.runtime.kubectl import Kubectl
@@ -114,12 +114,15 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:
     if wants_network and network_name:
         steps.append(_network_step(ctx, env, network_name))
 
+    seen: dict[str, ClusterState | None] = {}
+
     def cluster_done() -> bool:
-        state = provider.state(env())
+        seen["state"] = state = provider.state(env())
         return state is not None and state.complete
 
     def cluster() -> str:
-        state = provider.state(env())
+        # The done-check just looked; asking the tool again would only cost time.
+        state = seen["state"] if "state" in seen else provider.state(env())
         if state is not None and not state.complete:
             # Left half-made by an earlier run that was killed: start again from nothing.
             ctx.progress.note(spec.name, f"removing incomplete cluster {spec.name} left by an earlier run")

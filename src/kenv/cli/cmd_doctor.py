@@ -1,0 +1,97 @@
+"""kenv doctor: find what is wrong and say how to fix it. `host` checks this machine."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+import click
+
+from kenv.cli.main import App
+from kenv.cli.render import emit, output_option
+
+if TYPE_CHECKING:
+    from kenv.doctor.host_rules import HostReport
+
+FINDING_COLUMNS = [("SEVERITY", "severity"), ("ID", "id"), ("FINDING", "title"), ("FIX", "fix")]
+STATUS_LABELS = {"ok": "ok", "skipped": "skip"}
+
+
+def run_host_preflight(app: App, *, skip: Collection[str] = ()) -> HostReport:
+    """Capture this machine's facts and judge them; `kenv up` runs this before touching anything.
+
+    An inventory that cannot be opened is a finding, not a failure: every other check still runs.
+    """
+    from kenv.doctor.host_rules import evaluate
+    from kenv.doctor.host_snapshot import capture_host_snapshot
+    from kenv.errors import KenvError
+    from kenv.runtime.process import Runner
+
+    settings = app.settings()
+    try:
+        environments = app.inventory().environments()
+        inventory_error = None
+    except KenvError as exc:
+        # The finding carries its own fix; the error's hint would repeat it in the title.
+        environments, inventory_error = None, " ".join(exc.message.split())
+    snapshot = capture_host_snapshot(Runner(), settings, environments, inventory_error=inventory_error)
+    return evaluate(snapshot, skip=skip)
+
+
+def render_host_report(report: HostReport, output: str) -> None:
+    if output != "table":
+        emit(report.to_dict(), output)
+        return
+    width = max(len(check.id) for check in report.checks)
+    for check in report.checks:
+        if check.status in STATUS_LABELS:
+            click.echo(f"{STATUS_LABELS[check.status]:<5} {check.id:<{width}}  {check.summary}")
+    findings = [finding.to_dict() for finding in report.findings]
+    if findings:
+        click.echo("")
+        emit(findings, "table", columns=FINDING_COLUMNS)
+    errors, warnings, info = report.count("error"), report.count("warning"), report.count("info")
+    if report.problems_found:
+        click.echo(f"\n{errors} error(s), {warnings} warning(s), {info} info; `-o yaml` explains why each matters")
+    else:
+        click.echo(f"\nNo problems found ({len(report.checks)} checks{f', {info} info' if info else ''}).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def doctor() -> None:
+    """Find what is wrong and say how to fix it.
+
+    \b
+    Examples:
+      kenv doctor host                     check this machine before creating clusters
+      kenv doctor host -o json             every check and finding, for programs
+    """
+
+
+@doctor.command("host", short_help="Preflight this machine: tools, Docker, disk, ports, proxy, scripts.")
+@click.option(
+    "--skip",
+    "skip",
+    multiple=True,
+    metavar="RULE_ID",
+    help="Do not run this check, e.g. host.inotify-low on a machine you cannot tune (repeatable).",
+)
+@output_option()
+@click.pass_obj
+def host(app: App, output: str, skip: tuple[str, ...]) -> None:
+    """Preflight this machine: Docker engine, tool versions, free disk, inotify limits, ports and
+    subnets of the inventory's environments, proxy settings, and CRLF shell scripts in the
+    current directory. Prints one line per passed check, then a table of findings with fixes.
+
+    Exit codes: 0 nothing to fix (info findings aside), 3 errors or warnings found.
+
+    \b
+    Examples:
+      kenv doctor host
+      kenv doctor host -o json | jq '.findings[] | select(.severity == "error")'
+      kenv doctor host --skip host.crlf-script
+    """
+    report = run_host_preflight(app, skip=skip)
+    render_host_report(report, output)
+    if report.problems_found:
+        click.get_current_context().exit(3)

@@ -1,0 +1,6 @@
+"""Diagnosis: capture a snapshot of facts (side effects, through kenv.runtime), then judge it with
+pure rules that each say what is wrong, why it matters and how to fix it.
+
+    host_snapshot   HostSnapshot and capture_host_snapshot(): tools, Docker, disks, limits, ports, ...
+    host_rules      one function per host rule; evaluate() runs them all and never dies of one
+"""
