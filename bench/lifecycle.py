@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine  # noqa: E402
+from _common import machine
 
 REPO = Path(__file__).resolve().parent.parent
 FAKES = REPO / "tests" / "fakes" / "bin"
@@ -43,8 +43,9 @@ def world(tmp: str) -> dict[str, str]:
 
 def kenv(env: dict[str, str], *args: str) -> tuple[float, str]:
     started = time.perf_counter()
-    result = subprocess.run([str(Path(sys.executable).with_name("kenv")), *args], env=env, capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("kenv")), *args], env=env, capture_output=True, text=True, check=False
+    )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"kenv {' '.join(args)} failed: {result.stderr[-500:]}")
@@ -71,8 +72,12 @@ def parallel_apply(delay: float) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**world(tmp), "KENV_FAKE_DELAY": slow}
         spec = Path(tmp) / "fleet.yaml"
-        spec.write_text("".join(f"- name: p{i}\n  provider: {'kind' if i % 2 else 'k3d'}\n"
-                                + ("" if i % 2 else "  subnet: none\n") for i in range(8)))
+        spec.write_text(
+            "".join(
+                f"- name: p{i}\n  provider: {'kind' if i % 2 else 'k3d'}\n" + ("" if i % 2 else "  subnet: none\n")
+                for i in range(8)
+            )
+        )
         parallel, _ = kenv(env, "apply", "-f", str(spec), "--parallel", "8")
     return single, parallel
 
@@ -83,11 +88,15 @@ def main() -> None:
     args = parser.parse_args()
     totals, own = create_overhead(args.runs)
     print(f"machine: {machine()}")
-    print(f"create with zero-latency fakes ({args.runs} runs): median wall {statistics.median(totals) * 1000:.0f} ms, "
-          f"of which kenv itself {statistics.median(own) * 1000:.0f} ms (target <= 500 ms)")
+    print(
+        f"create with zero-latency fakes ({args.runs} runs): median wall {statistics.median(totals) * 1000:.0f} ms, "
+        f"of which kenv itself {statistics.median(own) * 1000:.0f} ms (target <= 500 ms)"
+    )
     single, parallel = parallel_apply(2.0)
-    print(f"one create with 2 s fakes: {single:.2f} s; apply --parallel 8: {parallel:.2f} s; "
-          f"ratio {parallel / single:.2f} (target <= 1.5)")
+    print(
+        f"one create with 2 s fakes: {single:.2f} s; apply --parallel 8: {parallel:.2f} s; "
+        f"ratio {parallel / single:.2f} (target <= 1.5)"
+    )
 
 
 if __name__ == "__main__":

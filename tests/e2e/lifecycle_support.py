@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -48,8 +49,9 @@ class Fleet:
         }
 
     def run(self, *args: str, timeout: float = 120, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*KENV, *args], capture_output=True, text=True, env={**self.env, **extra},
-                              timeout=timeout, check=False)
+        return subprocess.run(
+            [*KENV, *args], capture_output=True, text=True, env={**self.env, **extra}, timeout=timeout, check=False
+        )
 
     def ok(self, *args: str, **extra: str) -> str:
         result = self.run(*args, **extra)
@@ -57,8 +59,9 @@ class Fleet:
         return result.stdout
 
     def start(self, *args: str, **extra: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([*KENV, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env={**self.env, **extra})
+        return subprocess.Popen(
+            [*KENV, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**self.env, **extra}
+        )
 
     def environments(self) -> list[dict[str, object]]:
         return json.loads(self.ok("list", "-o", "json"))
@@ -68,14 +71,23 @@ class Fleet:
 
     def clusters(self) -> dict[str, list[str]]:
         """Names of the clusters each fake tool says exist."""
-        k3d = json.loads(subprocess.run(["k3d", "cluster", "list", "-o", "json"], env=self.env, capture_output=True,
-                                        text=True, check=True).stdout)
-        kind = subprocess.run(["kind", "get", "clusters"], env=self.env, capture_output=True, text=True,
-                              check=True).stdout.split()
-        profiles = subprocess.run(["minikube", "profile", "list", "-o", "json"], env=self.env, capture_output=True,
-                                  text=True, check=False).stdout
+        k3d = json.loads(
+            subprocess.run(
+                ["k3d", "cluster", "list", "-o", "json"], env=self.env, capture_output=True, text=True, check=True
+            ).stdout
+        )
+        kind = subprocess.run(
+            ["kind", "get", "clusters"], env=self.env, capture_output=True, text=True, check=True
+        ).stdout.split()
+        profiles = subprocess.run(
+            ["minikube", "profile", "list", "-o", "json"], env=self.env, capture_output=True, text=True, check=False
+        ).stdout
         valid = json.loads(profiles or "{}").get("valid") or []
-        return {"k3d": sorted(c["name"] for c in k3d), "kind": sorted(kind), "minikube": sorted(p["Name"] for p in valid)}
+        return {
+            "k3d": sorted(c["name"] for c in k3d),
+            "kind": sorted(kind),
+            "minikube": sorted(p["Name"] for p in valid),
+        }
 
     def calls(self) -> list[dict[str, object]]:
         path = self.state / "calls.jsonl"
@@ -102,12 +114,11 @@ class Fleet:
             except OSError:
                 continue
             if str(self.state).encode() in environ and str(FAKES).encode() in cmdline:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(int(proc.name), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
     def docker_networks(self) -> list[str]:
-        out = subprocess.run(["docker", "network", "ls", "--format", "{{.Name}}"], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            ["docker", "network", "ls", "--format", "{{.Name}}"], capture_output=True, text=True, check=True
+        ).stdout
         return out.split()

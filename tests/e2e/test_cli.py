@@ -168,7 +168,7 @@ def test_a_read_only_postgres_database_is_refused(postgres_server: object) -> No
     import psycopg
 
     url = postgres_server.new_database_url()  # type: ignore[attr-defined]
-    kenv_ok("--db-url", url, "up")
+    kenv_ok("--db-url", url, "db", "upgrade")
     from urllib.parse import urlsplit
 
     name = urlsplit(url).path.lstrip("/")
@@ -180,7 +180,7 @@ def test_a_read_only_postgres_database_is_refused(postgres_server: object) -> No
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files; the PostgreSQL test covers read-only")
 def test_a_read_only_sqlite_file_is_refused(isolated: Path) -> None:
-    kenv_ok("up")
+    kenv_ok("db", "upgrade")
     data = isolated / "data"
     for path in data.iterdir():
         path.chmod(0o444)
@@ -206,12 +206,10 @@ def test_config_show_masks_the_password(isolated: Path) -> None:
     assert kenv_ok("config", "path").strip() == str(isolated / "config.toml")
 
 
-def test_up_initialises_and_reports() -> None:
-    out = kenv_ok("up")
-    assert "inventory ready" in out
-    assert "none yet" in out
-    kenv_ok("register", "dev")
-    assert json.loads(kenv_ok("up", "-o", "json"))["names"] == ["dev"]
+def test_db_upgrade_initialises_an_empty_inventory() -> None:
+    assert "upgraded" in kenv_ok("db", "upgrade")
+    assert "nothing to apply" in kenv_ok("db", "upgrade")
+    assert json.loads(kenv_ok("db", "status", "-o", "json"))["schema_version"] == 1
 
 
 def test_completion_scripts() -> None:

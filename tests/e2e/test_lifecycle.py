@@ -61,8 +61,11 @@ def test_k3d_create_uses_its_own_docker_network_with_the_allocated_subnet(fleet:
     fleet.ok("create", name)
     record = fleet.env_record(name)
     assert record is not None
-    inspect = json.loads(subprocess.run(["docker", "network", "inspect", f"k3d-{name}"], capture_output=True,
-                                        text=True, check=True).stdout)[0]
+    inspect = json.loads(
+        subprocess.run(
+            ["docker", "network", "inspect", f"k3d-{name}"], capture_output=True, text=True, check=True
+        ).stdout
+    )[0]
     assert inspect["IPAM"]["Config"][0]["Subnet"] == record["subnet"]
     assert inspect["Labels"]["io.kenv.environment"] == name
     argv = next(c["argv"] for c in fleet.calls() if c["argv"][1:3] == ["cluster", "create"])
@@ -143,8 +146,9 @@ def test_keep_on_failure_leaves_the_cluster(fleet: Fleet) -> None:
 @pytest.mark.parametrize("hang", ["k3d:cluster-create", "k3d:kubeconfig-get", "kubectl:*"])
 def test_kill_9_during_create_then_rerun_ends_running(fleet: Fleet, hang: str) -> None:
     proc = fleet.start("create", "dev", "--subnet", "none", KENV_FAKE_HANG=hang)
-    fleet.wait_for_call({"k3d:cluster-create": "cluster create", "k3d:kubeconfig-get": "kubeconfig get",
-                         "kubectl:*": "kubectl"}[hang])
+    fleet.wait_for_call(
+        {"k3d:cluster-create": "cluster create", "k3d:kubeconfig-get": "kubeconfig get", "kubectl:*": "kubectl"}[hang]
+    )
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     fleet.kill_fakes()
@@ -173,8 +177,12 @@ def test_kill_9_during_delete_then_rerun_removes_everything(fleet: Fleet) -> Non
 def test_apply_parallel_8(fleet: Fleet, tmp_path: Path) -> None:
     names = [f"p{i}" for i in range(8)]
     spec = tmp_path / "fleet.yaml"
-    spec.write_text("".join(f"- name: {n}\n  provider: {'kind' if i % 2 else 'k3d'}\n"
-                            + ("  subnet: none\n" if i % 2 == 0 else "") for i, n in enumerate(names)))
+    spec.write_text(
+        "".join(
+            f"- name: {n}\n  provider: {'kind' if i % 2 else 'k3d'}\n" + ("  subnet: none\n" if i % 2 == 0 else "")
+            for i, n in enumerate(names)
+        )
+    )
     report = json.loads(fleet.ok("apply", "-f", str(spec), "--parallel", "8", "-o", "json"))
     assert report["ok"] is True and len(report["created"]) == 8
     envs = fleet.environments()
@@ -265,3 +273,22 @@ def test_kubeconfig_merge_keeps_the_current_context(fleet: Fleet) -> None:
     merged = fleet.user_kubeconfig.read_text()
     assert "k3d-dev" in merged and "kind-qa" in merged
     assert "current-context: k3d-dev" in merged
+
+
+def test_up_preflights_then_creates_the_configured_environments(fleet: Fleet) -> None:
+    out = fleet.run("up", "--skip-preflight", "-o", "json", KENV_ENVIRONMENTS="dev,qa", KENV_DEFAULT_PROVIDER="kind")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["names"] == ["dev", "qa"] and report["backend"] == "sqlite"
+    assert all(e["status"] == "running" for e in fleet.environments())
+    again = json.loads(fleet.ok("up", "--skip-preflight", "-o", "json", KENV_ENVIRONMENTS="dev,qa"))
+    assert again["created"] == [] and again["unchanged"] == ["dev", "qa"]
+
+
+def test_up_stops_on_host_errors_before_changing_anything(fleet: Fleet, tmp_path: Path) -> None:
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    result = fleet.run("up", PATH=f"{bare}:/usr/bin:/bin")
+    assert result.returncode == 3
+    assert "host.tool-missing" in result.stdout and "--skip-preflight" in result.stderr
+    assert fleet.environments() == []

@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "register": ("kenv.cli.cmd_inventory:register", "Record an environment without creating it (adopt or reserve)."),
     "list": ("kenv.cli.cmd_inventory:list_environments", "List environments in the inventory."),
     "get": ("kenv.cli.cmd_inventory:get", "Show one environment."),
-    "unregister": ("kenv.cli.cmd_inventory:unregister", "Remove a record and free its ports and subnet (no cluster touched)."),
+    "unregister": ("kenv.cli.cmd_inventory:unregister", "Forget a record and free its ports (no cluster touched)."),
     "history": ("kenv.cli.cmd_inventory:history", "Show who did what to which environment, and how it ended."),
     "import-csv": ("kenv.cli.cmd_csv:import_csv", "Import environments from the predecessor's environments.csv."),
     "export-csv": ("kenv.cli.cmd_csv:export_csv", "Export environments in the environments.csv format."),

@@ -79,7 +79,7 @@ class External:
                 self.context_name(env),
                 "--kubeconfig",
                 self._source_kubeconfig(),
-            ],  # fmt: skip
+            ],
             timeout=30,
             mutating=True,
         ).stdout

@@ -77,11 +77,16 @@ class K3d:
     def _state(item: dict[str, Any]) -> ClusterState:
         nodes = item.get("nodes") or []
         api_port = None
+        subnet = None
         host_ports: dict[int, int] = {}
         for node in nodes:
-            label = (node.get("runtimeLabels") or {}).get("k3d.server.api.port")
-            if label and api_port is None:
-                api_port = int(label)
+            # k3d fills these from the containers' labels; the top-level kubeAPI and the network's
+            # ipam.ipPrefix are left empty when a cluster is read back from Docker.
+            labels = node.get("runtimeLabels") or {}
+            if labels.get("k3d.server.api.port") and api_port is None:
+                api_port = int(labels["k3d.server.api.port"])
+            if labels.get("k3d.cluster.network.iprange") and subnet is None:
+                subnet = labels["k3d.cluster.network.iprange"]
             if node.get("role") == "loadbalancer":
                 for container_port, bindings in (node.get("portMappings") or {}).items():
                     for binding in bindings or []:
@@ -98,7 +103,7 @@ class K3d:
             api_port=api_port,
             host_ports=host_ports,
             network=network.get("name"),
-            subnet=(network.get("ipam") or {}).get("ipPrefix"),
+            subnet=subnet or (network.get("ipam") or {}).get("ipPrefix") or None,
         )
 
     def list_clusters(self) -> list[ClusterState]:

@@ -134,7 +134,9 @@ def _kubectl_version(stdout: str) -> str | None:
 _PROBES: dict[str, tuple[tuple[str, ...], Callable[[str], str | None]]] = {
     "k3d": (("k3d", "version"), _first_line_token(r"k3d version (v?\d\S*)")),
     "kind": (("kind", "version"), _first_line_token(r"kind (v?\d\S*)")),
-    "minikube": (("minikube", "version", "--short"), _first_line_token(r"(v?\d\S*)$")),
+    # `--short` prints the bare version; minikube releases before the flag print
+    # "minikube version: v1.x" for plain `version`, so both shapes are read.
+    "minikube": (("minikube", "version", "--short"), _first_line_token(r"(?:minikube version:\s*)?(v?\d\S*)$")),
     "kubectl": (("kubectl", "version", "--client", "-o", "json"), _kubectl_version),
 }
 

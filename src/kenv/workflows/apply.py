@@ -7,14 +7,12 @@ and removes it with --prune. The whole file is validated before anything changes
 from __future__ import annotations
 
 import concurrent.futures
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
 from kenv.errors import InvalidInput, KenvError
 from kenv.inventory.model import MANAGEMENT_NAME
 from kenv.inventory.repository import ensure_ports_spec
-from kenv.settings import Settings
 from kenv.inventory.validation import (
     EnvironmentSpec,
     check_spec,
@@ -22,6 +20,7 @@ from kenv.inventory.validation import (
     parse_port_choice,
     parse_subnet_choice,
 )
+from kenv.settings import Settings
 from kenv.workflows.context import WorkflowContext
 from kenv.workflows.create import CreateRequest, create_environment
 from kenv.workflows.delete import DeleteRequest, delete_environment
@@ -117,7 +116,7 @@ def _spec(
         name=name,
         provider=provider,
         role=_text(item.get("role", "business"), "role"),
-        subnet=subnet if not isinstance(subnet, ipaddress.IPv4Network) else subnet,
+        subnet=subnet,
         ports=ensure_ports_spec(ports, provider),
         node_port=_int(item, "node_port", default_node_port),
         servers=_int(item, "servers", 1),

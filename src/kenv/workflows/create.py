@@ -71,7 +71,7 @@ def create_environment(ctx: WorkflowContext, request: CreateRequest) -> Workflow
         return _create(ctx, request)
 
 
-def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:
+def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # noqa: PLR0915 - steps read in order
     spec = request.spec
     inventory = ctx.inventory()
     existing = inventory.find(spec.name)

@@ -74,7 +74,7 @@ def detect_drift(ctx: WorkflowContext) -> tuple[list[Drift], list[str]]:
             continue
         recorded.add((env.provider, env.name))
         drift.extend(_compare(env, clusters.get((env.provider, env.name))))
-    for (provider, name), state in sorted(clusters.items()):
+    for provider, name in sorted(clusters):
         if (provider, name) not in recorded and name in kubeconfigs:
             drift.append(Drift(name, provider, "orphan", f"{provider} cluster {name} has no record", "prune"))
     return drift, unreachable

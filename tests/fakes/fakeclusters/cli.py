@@ -34,7 +34,7 @@ COUNT = "count"
 class UsageError(Exception):
     """A command-line error the real tool reports before doing any work."""
 
-    def __init__(self, message: str, command: "Command | None" = None) -> None:
+    def __init__(self, message: str, command: Command | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.command = command
@@ -43,16 +43,22 @@ class UsageError(Exception):
 class Flag:
     """One pflag flag definition."""
 
-    __slots__ = ("name", "short", "kind", "default", "usage", "hidden")
+    __slots__ = ("default", "hidden", "kind", "name", "short", "usage")
 
-    def __init__(self, name: str, kind: str = STRING, default: object = None,
-                 short: str | None = None, usage: str = "", hidden: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        kind: str = STRING,
+        default: object = None,
+        short: str | None = None,
+        usage: str = "",
+        hidden: bool = False,
+    ) -> None:
         self.name = name
         self.short = short
         self.kind = kind
         if default is None:
-            default = {BOOL: False, INT: 0, ARRAY: [], SLICE: [], COUNT: 0,
-                       DURATION: 0.0}.get(kind, "")
+            default = {BOOL: False, INT: 0, ARRAY: [], SLICE: [], COUNT: 0, DURATION: 0.0}.get(kind, "")
         self.default = default
         self.usage = usage
         self.hidden = hidden
@@ -65,11 +71,17 @@ class Flag:
 class Command:
     """A cobra command: flags, persistent flags, sub-commands."""
 
-    def __init__(self, name: str, flags: list[Flag] | None = None,
-                 persistent: list[Flag] | None = None,
-                 subcommands: list["Command"] | None = None,
-                 aliases: tuple[str, ...] = (), use: str = "",
-                 short: str = "", hidden: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        flags: list[Flag] | None = None,
+        persistent: list[Flag] | None = None,
+        subcommands: list[Command] | None = None,
+        aliases: tuple[str, ...] = (),
+        use: str = "",
+        short: str = "",
+        hidden: bool = False,
+    ) -> None:
         self.name = name
         self.flags = list(flags or [])
         self.persistent = list(persistent or [])
@@ -91,7 +103,7 @@ class Command:
             cmd = cmd.parent
         return " ".join(reversed(names))
 
-    def find_sub(self, token: str) -> "Command | None":
+    def find_sub(self, token: str) -> Command | None:
         for sub in self.subcommands:
             if token == sub.name or token in sub.aliases:
                 return sub
@@ -118,14 +130,14 @@ class Command:
             lines += [f"  {s.name.ljust(width)}{s.short}" for s in visible_subs]
         local = [f for f in self.flags + self.persistent if not f.hidden]
         if local:
-            lines += ["", "Flags:"] + _flag_lines(local)
-        inherited = []
+            lines += ["", "Flags:", *_flag_lines(local)]
+        inherited: list[Flag] = []
         cmd = self.parent
         while cmd is not None:
             inherited.extend(f for f in cmd.persistent if not f.hidden)
             cmd = cmd.parent
         if inherited:
-            lines += ["", "Global Flags:"] + _flag_lines(inherited)
+            lines += ["", "Global Flags:", *_flag_lines(inherited)]
         return "\n".join(lines) + "\n"
 
     def _use_line(self) -> str:
@@ -149,8 +161,14 @@ def _flag_lines(flags: list[Flag]) -> list[str]:
 class Parsed:
     """Result of parsing: the selected command, its flag values and args."""
 
-    def __init__(self, command: Command, values: dict[str, object],
-                 changed: set[str], args: list[str], dash_args: list[str] | None) -> None:
+    def __init__(
+        self,
+        command: Command,
+        values: dict[str, object],
+        changed: set[str],
+        args: list[str],
+        dash_args: list[str] | None,
+    ) -> None:
         self.command = command
         self.values = values
         self.changed = changed
@@ -167,13 +185,30 @@ class Parsed:
     def is_set(self, name: str) -> bool:
         return name in self.changed
 
+    def number(self, name: str) -> int:
+        """An INT/COUNT flag's value."""
+        value = self.values[name]
+        assert isinstance(value, int)
+        return value
+
+    def seconds(self, name: str) -> float:
+        """A DURATION flag's value in seconds."""
+        value = self.values[name]
+        assert isinstance(value, (int, float))
+        return float(value)
+
+    def strings(self, name: str) -> list[str]:
+        """A repeatable (StringArray/StringSlice) flag's values."""
+        value = self.values[name]
+        assert isinstance(value, list)
+        return [str(v) for v in value]
+
 
 # --------------------------------------------------------------------------
 # value conversion (error texts copied from Go's strconv / time packages)
 
 _DURATION_RE = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3,
-                 "s": 1.0, "m": 60.0, "h": 3600.0}
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_go_duration(text: str) -> float:
@@ -228,18 +263,17 @@ def _convert(flag: Flag, text: str) -> object:
 
 
 def _store(values: dict[str, object], flag: Flag, value: object, fresh: set[str]) -> None:
-    if flag.kind == ARRAY:
+    previous = values[flag.name]
+    if flag.kind in (ARRAY, SLICE):
         # pflag replaces the default on first use, then appends
-        current = [] if flag.name not in fresh else list(values[flag.name])  # type: ignore[arg-type]
-        current.append(value)
-        values[flag.name] = current
-    elif flag.kind == SLICE:
-        current = [] if flag.name not in fresh else list(values[flag.name])  # type: ignore[arg-type]
-        if value != "":
+        current = list(previous) if flag.name in fresh and isinstance(previous, list) else []
+        if flag.kind == ARRAY:
+            current.append(value)
+        elif value != "":
             current.extend(str(value).split(","))
         values[flag.name] = current
     elif flag.kind == COUNT:
-        values[flag.name] = int(values[flag.name]) + 1  # type: ignore[arg-type]
+        values[flag.name] = (previous if isinstance(previous, int) else 0) + 1
     else:
         values[flag.name] = value
     fresh.add(flag.name)
@@ -262,8 +296,13 @@ def _select_command(root: Command, argv: list[str]) -> tuple[Command, list[str]]
         if tok.startswith("-") and tok != "-":
             remaining.append(tok)
             flag = _lookup_for_skip(cmd, tok)
-            if flag is not None and flag.kind not in (BOOL, COUNT) and "=" not in tok \
-                    and not _is_attached_short(tok) and i + 1 < len(argv):
+            if (
+                flag is not None
+                and flag.kind not in (BOOL, COUNT)
+                and "=" not in tok
+                and not _is_attached_short(tok)
+                and i + 1 < len(argv)
+            ):
                 remaining.append(argv[i + 1])
                 i += 1
             i += 1
@@ -297,8 +336,7 @@ def parse(root: Command, argv: list[str]) -> Parsed:
     flags = cmd.all_flags()
     by_name = {f.name: f for f in flags}
     by_short = {f.short: f for f in flags if f.short}
-    values: dict[str, object] = {f.name: (list(f.default) if isinstance(f.default, list) else f.default)
-                                 for f in flags}
+    values: dict[str, object] = {f.name: (list(f.default) if isinstance(f.default, list) else f.default) for f in flags}
     changed: set[str] = set()
     args: list[str] = []
     dash_args: list[str] | None = None

@@ -1,0 +1,117 @@
+"""Small helpers shared by the tool modules."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+
+FAKES_BIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin")
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def err(text: str = "") -> None:
+    sys.stderr.write(text + "\n")
+
+
+def go_json(value: object, indent: int | None = None) -> str:
+    """JSON like Go's encoding/json (compact; <, >, & escaped as \\u00XX)."""
+    if indent is None:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    else:
+        text = json.dumps(value, indent=indent, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def go_time(rfc3339: str) -> str:
+    """Docker-style RFC3339Nano timestamp for a stored RFC3339 time."""
+    return rfc3339.replace("Z", ".000000000Z") if "." not in rfc3339 else rfc3339
+
+
+def human_age(rfc3339: str) -> str:
+    """kubectl's AGE column (k8s.io/apimachinery duration.HumanDuration)."""
+    try:
+        then = time.mktime(time.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    except ValueError:
+        return "<unknown>"
+    secs = max(0, int(time.time() - then))
+    if secs < 120:
+        return f"{secs}s"
+    mins = secs // 60
+    if mins < 10:
+        return f"{mins}m{secs % 60}s" if secs % 60 else f"{mins}m"
+    if mins < 180:
+        return f"{mins}m"
+    hours = mins // 60
+    if hours < 8:
+        return f"{hours}h{mins % 60}m" if mins % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    return f"{hours // 24}d"
+
+
+def table(rows: list[list[str]], padding: int = 3, minwidth: int = 6) -> str:
+    """Left-aligned columns like Go's text/tabwriter as k3d/kubectl configure it
+    (cell width = max(minwidth, longest cell + padding); last column unpadded)."""
+    if not rows:
+        return ""
+    ncols = max(len(r) for r in rows)
+    widths = [max(minwidth, max((len(r[i]) for r in rows if i < len(r)), default=0) + padding) for i in range(ncols)]
+    lines = []
+    for row in rows:
+        cells = [cell if i == len(row) - 1 else cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        lines.append("".join(cells))
+    return "\n".join(lines)
+
+
+_MEM_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)$", re.IGNORECASE)
+
+
+def ram_in_bytes(text: str) -> int:
+    """docker/go-units RAMInBytes (binary multiples)."""
+    match = _MEM_RE.match(text.strip())
+    if not match:
+        raise ValueError(f"invalid size: '{text}'")
+    mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}[match.group(2).lower()]
+    return int(float(match.group(1)) * mult)
+
+
+def human_size(size: float) -> str:
+    """docker/go-units HumanSize (decimal multiples, %.4g)."""
+    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    i = 0
+    while size >= 1000 and i < len(units) - 1:
+        size /= 1000.0
+        i += 1
+    return f"{size:.4g}{units[i]}"
+
+
+def images_in_archive(path: str) -> list[str]:
+    """Image names inside a `docker save`/OCI tarball (empty if unknown)."""
+    import tarfile
+
+    try:
+        with tarfile.open(path) as tar:
+            names = tar.getnames()
+            if "manifest.json" in names:
+                member = tar.extractfile("manifest.json")
+                data = json.load(member) if member else []
+                return [tag for entry in data for tag in (entry.get("RepoTags") or [])]
+            if "index.json" in names:
+                member = tar.extractfile("index.json")
+                data = json.load(member) if member else {}
+                result = []
+                for manifest in data.get("manifests", []):
+                    ann = manifest.get("annotations") or {}
+                    ref = ann.get("io.containerd.image.name") or ann.get("org.opencontainers.image.ref.name")
+                    if ref:
+                        result.append(ref)
+                return result
+    except (OSError, tarfile.TarError, ValueError):
+        return []
+    return []
