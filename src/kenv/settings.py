@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "base_domain": "localtest.me",
     "node_port": 30080,
     "environments": ("dev",),
+    "node_cpus": None,  # per-node CPU limit (minikube --cpus); None: the tool's default
+    "node_memory": None,  # per-node memory limit, e.g. "4g" (k3d --servers/agents-memory, minikube --memory)
+    "allow_untested_tools": False,  # create even with a k3d/kind/minikube version outside the tested range
 }
 
 MIN_ENVIRONMENTS = 64
@@ -75,6 +78,9 @@ class Settings:
     base_domain: str
     node_port: int
     environments: tuple[str, ...]
+    node_cpus: str | None
+    node_memory: str | None
+    allow_untested_tools: bool
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def port_range(self, purpose: str) -> PortRange:
@@ -145,6 +151,21 @@ def _parse_value(key: str, raw: object, where: str) -> Any:
     if key == "environments":
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(str(item).strip() for item in items if str(item).strip())
+    if key == "allow_untested_tools":
+        text = str(raw).strip().lower()
+        if text not in ("true", "false", "1", "0", "yes", "no"):
+            raise InvalidInput(f"{where}: {raw!r} is not a boolean", hint="use true or false")
+        return text in ("true", "1", "yes")
+    if key == "node_memory" and raw is not None:
+        value = str(raw).strip().lower()
+        if not re.fullmatch(r"\d+(\.\d+)?[kmg]?b?", value):
+            raise InvalidInput(f"{where}: {raw!r} is not a memory size", hint="write it like 4g or 2048m")
+        return value
+    if key == "node_cpus" and raw is not None:
+        value = str(raw).strip()
+        if not re.fullmatch(r"\d+(\.\d+)?", value):
+            raise InvalidInput(f"{where}: {raw!r} is not a CPU count", hint="write it like 2 or 1.5")
+        return value
     if key == "db_url":
         value = str(raw).strip()
         return value or None

@@ -143,11 +143,16 @@ def test_keep_on_failure_leaves_the_cluster(fleet: Fleet) -> None:
     assert fleet.env_record("dev")["status"] == "running"  # type: ignore[index]
 
 
-@pytest.mark.parametrize("hang", ["k3d:cluster-create", "k3d:kubeconfig-get", "kubectl:*"])
+@pytest.mark.parametrize("hang", ["k3d:cluster-list", "k3d:cluster-create", "k3d:kubeconfig-get", "kubectl:*"])
 def test_kill_9_during_create_then_rerun_ends_running(fleet: Fleet, hang: str) -> None:
     proc = fleet.start("create", "dev", "--subnet", "none", KENV_FAKE_HANG=hang)
     fleet.wait_for_call(
-        {"k3d:cluster-create": "cluster create", "k3d:kubeconfig-get": "kubeconfig get", "kubectl:*": "kubectl"}[hang]
+        {
+            "k3d:cluster-list": "cluster list",
+            "k3d:cluster-create": "cluster create",
+            "k3d:kubeconfig-get": "kubeconfig get",
+            "kubectl:*": "kubectl",
+        }[hang]
     )
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
@@ -292,3 +297,27 @@ def test_up_stops_on_host_errors_before_changing_anything(fleet: Fleet, tmp_path
     assert result.returncode == 3
     assert "host.tool-missing" in result.stdout and "--skip-preflight" in result.stderr
     assert fleet.environments() == []
+
+
+def test_an_untested_tool_version_is_refused_unless_allowed(fleet: Fleet, tmp_path: Path) -> None:
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    real = Path(fleet.env["PATH"].split(os.pathsep)[0]) / "k3d"
+    (shim / "k3d").write_text(
+        f'#!/bin/sh\nif [ "$1" = version ]; then echo "k3d version v4.4.8"; exit 0; fi\nexec {real} "$@"\n'
+    )
+    (shim / "k3d").chmod(0o755)
+    path = f"{shim}{os.pathsep}{fleet.env['PATH']}"
+    refused = fleet.run("create", "dev", "--subnet", "none", PATH=path)
+    assert refused.returncode == 1
+    assert "not tested with this k3d" in refused.stderr and "KENV_ALLOW_UNTESTED_TOOLS" in refused.stderr
+    assert fleet.clusters()["k3d"] == []
+    fleet.ok("create", "dev", "--subnet", "none", PATH=path, KENV_ALLOW_UNTESTED_TOOLS="1")
+
+
+def test_node_memory_from_config_reaches_k3d(fleet: Fleet) -> None:
+    fleet.ok("create", "dev", "--subnet", "none", KENV_NODE_MEMORY="2g")
+    argv = next(c["argv"] for c in fleet.calls() if c["argv"][1:3] == ["cluster", "create"])
+    assert "--servers-memory" in argv and argv[argv.index("--servers-memory") + 1] == "2g"
+    bad = fleet.run("create", "qa", "--subnet", "none", KENV_NODE_MEMORY="lots")
+    assert bad.returncode == 2 and "not a memory size" in bad.stderr

@@ -81,8 +81,8 @@ Examples:
 @click.option("--allow-privileged-port", is_flag=True)
 @click.option("--timeout", "timeout_text", default="300s", show_default=True, help="How long the cluster may take.")
 @click.option("--keep-on-failure", is_flag=True, help="Leave what a failed run created, for inspection.")
-@click.option("--memory", metavar="SIZE", help="Memory limit per node, e.g. 4g.")
-@click.option("--cpus", metavar="N", help="CPU limit per node (minikube).")
+@click.option("--memory", metavar="SIZE", help="Memory limit per node, e.g. 4g. [default: node_memory in config]")
+@click.option("--cpus", metavar="N", help="CPU limit per node (minikube). [default: node_cpus in config]")
 @dry_run_option()
 @output_option()
 @click.pass_obj
@@ -152,7 +152,7 @@ def create(
         explicit=frozenset(explicit),
         timeout=parse_duration(timeout_text),
         keep_on_failure=keep_on_failure,
-        resources=NodeResources(cpus=cpus, memory=memory),
+        resources=NodeResources(cpus=cpus or settings.node_cpus, memory=memory or settings.node_memory),
     )
     finish(create_environment(workflow_context(app, dry_run=dry_run), request), output)
 

@@ -32,6 +32,7 @@ class WorkflowContext:
     _local: threading.local = field(default_factory=threading.local)
     _opened: list[Inventory] = field(default_factory=list)
     _guard: threading.Lock = field(default_factory=threading.Lock)
+    _tools_checked: set[str] = field(default_factory=set)
 
     def inventory(self) -> Inventory:
         """One connection per thread: SQLite and psycopg connections are not shared across threads."""
@@ -49,6 +50,38 @@ class WorkflowContext:
 
     def provider(self, name: str) -> Provider:
         return provider_for(name, self.runner, self.settings.data_dir)
+
+    def ensure_tools(self, provider: str) -> None:
+        """The provider's tool (and kubectl) must be installed and in the tested range; asked once
+        per process, so parallel creates do not each pay for it."""
+        from kenv.errors import ExternalCommandError
+        from kenv.runtime.process import INSTALL_HINTS
+        from kenv.runtime.tools import TESTED_RANGES, detect
+
+        needed = [t for t in (provider, "kubectl") if t in TESTED_RANGES and t != "external"]
+        for tool in needed:
+            with self._guard:
+                if tool in self._tools_checked:
+                    continue
+                self._tools_checked.add(tool)
+            found = detect(self.runner, tool)
+            if not found.found:
+                raise ExternalCommandError(
+                    f"{tool} is not installed (not found on PATH)",
+                    argv=[tool],
+                    returncode=None,
+                    stderr_tail=found.detail,
+                    hint=INSTALL_HINTS.get(tool, f"install {tool}"),
+                )
+            if not found.supported and not self.settings.allow_untested_tools:
+                raise ExternalCommandError(
+                    f"{found.detail}: kenv was not tested with this {tool}",
+                    argv=[tool],
+                    returncode=None,
+                    stderr_tail="",
+                    hint=f"install a tested version ({INSTALL_HINTS.get(tool, tool)}), "
+                    "or set allow_untested_tools = true (KENV_ALLOW_UNTESTED_TOOLS=1) to try anyway",
+                )
 
     def kubeconfig_path(self, name: str) -> Path:
         return self.settings.kubeconfig_dir / f"{name}.yaml"

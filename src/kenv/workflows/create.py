@@ -122,6 +122,7 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
 
     def cluster() -> str:
         # The done-check just looked; asking the tool again would only cost time.
+        ctx.ensure_tools(provider.name)
         state = seen["state"] if "state" in seen else provider.state(env())
         if state is not None and not state.complete:
             # Left half-made by an earlier run that was killed: start again from nothing.
