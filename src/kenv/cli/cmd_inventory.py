@@ -7,7 +7,13 @@ import sys
 import click
 
 from kenv.cli.main import App
-from kenv.cli.options import complete_environment_names, dry_run_option, label_filter_option, provider_option
+from kenv.cli.options import (
+    complete_environment_names,
+    dry_run_option,
+    label_filter_option,
+    provider_option,
+    spec_from_flags,
+)
 from kenv.cli.render import LIST_FORMATS, emit, output_option
 
 LIST_COLUMNS = [
@@ -83,31 +89,23 @@ def register(
     range, skipping ports another process holds, and the lowest free subnet of the pool,
     skipping Docker networks. Explicit values are checked the same way.
     """
-    from kenv.inventory.repository import AllocationPolicy, ensure_ports_spec
-    from kenv.inventory.validation import (
-        EnvironmentSpec,
-        parse_labels,
-        parse_port_choice,
-        parse_subnet_choice,
-    )
+    from kenv.inventory.repository import AllocationPolicy
     from kenv.runtime.host import LiveHostProbe
 
     settings = app.settings()
-    chosen_provider = provider or settings.default_provider
-    given = {"http": http_port, "https": https_port, "pf": pf_port, "api": api_port}
-    ports = {p: parse_port_choice(v, f"{p} port") for p, v in given.items() if v is not None}
-    spec = EnvironmentSpec(
-        name=name,
-        provider=chosen_provider,
+    spec, _ = spec_from_flags(
+        settings,
+        name,
+        provider=provider,
         role=role,
-        subnet=parse_subnet_choice(subnet, chosen_provider),
-        ports=ensure_ports_spec(ports, chosen_provider),
-        node_port=node_port if node_port is not None else settings.node_port,
+        subnet=subnet,
+        ports={"http": http_port, "https": https_port, "pf": pf_port, "api": api_port},
+        node_port=node_port,
         servers=servers,
         agents=agents,
         k8s_version=k8s_version,
-        labels=tuple(parse_labels(labels).items()),
-        allow_privileged_ports=allow_privileged_port,
+        labels=labels,
+        allow_privileged_port=allow_privileged_port,
         check_host=not skip_host_checks,
     )
     inventory = app.inventory()

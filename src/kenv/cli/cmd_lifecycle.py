@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kenv.cli.main import App
-from kenv.cli.options import complete_environment_names, dry_run_option, provider_option
+from kenv.cli.options import complete_environment_names, dry_run_option, provider_option, spec_from_flags
 from kenv.cli.render import emit, output_option
 
 if TYPE_CHECKING:
@@ -115,41 +115,31 @@ def create(
     A failed run marks the environment failed and rolls back what it created; rerunning the same
     command resumes. Your default kubeconfig is not touched (see `kenv kubeconfig NAME --merge`).
     """
-    from kenv.inventory.repository import ensure_ports_spec
-    from kenv.inventory.validation import EnvironmentSpec, parse_labels, parse_port_choice, parse_subnet_choice
     from kenv.providers.base import NodeResources
     from kenv.workflows.create import CreateRequest, create_environment
 
     settings = app.settings()
     record = app.inventory().find(name)
-    chosen = provider or (record.provider if record else settings.default_provider)
-    given = {"http": http_port, "https": https_port, "pf": pf_port, "api": api_port}
-    ports = {p: parse_port_choice(v, f"{p} port") for p, v in given.items() if v is not None}
-    explicit = {f"{p}_port" for p in ports} | {
-        k
-        for k, v in {"provider": provider, "subnet": subnet, "node_port": node_port, "k8s_version": k8s_version}.items()
-        if v is not None
-    }
-    if servers != 1:
-        explicit.add("servers")
-    if agents != 0:
-        explicit.add("agents")
-    spec = EnvironmentSpec(
-        name=name,
-        provider=chosen,
+    spec, explicit = spec_from_flags(
+        settings,
+        name,
+        # An existing record's provider wins over the configured default.
+        provider=provider or (record.provider if record else None),
         role=role,
-        subnet=parse_subnet_choice(subnet, chosen),
-        ports=ensure_ports_spec(ports, chosen),
-        node_port=node_port if node_port is not None else settings.node_port,
+        subnet=subnet,
+        ports={"http": http_port, "https": https_port, "pf": pf_port, "api": api_port},
+        node_port=node_port,
         servers=servers,
         agents=agents,
         k8s_version=k8s_version,
-        labels=tuple(parse_labels(labels).items()),
-        allow_privileged_ports=allow_privileged_port,
+        labels=labels,
+        allow_privileged_port=allow_privileged_port,
     )
+    if provider is None:
+        explicit -= {"provider"}
     request = CreateRequest(
         spec=spec,
-        explicit=frozenset(explicit),
+        explicit=explicit,
         timeout=parse_duration(timeout_text),
         keep_on_failure=keep_on_failure,
         resources=NodeResources(cpus=cpus or settings.node_cpus, memory=memory or settings.node_memory),

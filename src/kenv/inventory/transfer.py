@@ -15,34 +15,13 @@ from typing import Any
 
 from kenv.errors import InvalidInput, KenvError
 from kenv.inventory import schema
-from kenv.inventory.model import DESIRED_STATES, PORT_PURPOSES, PROVIDERS, ROLES, STATUSES
+from kenv.inventory.model import DESIRED_STATES, JSON_KEYS, PORT_PURPOSES, PROVIDERS, ROLES, STATUSES
 from kenv.inventory.repository import Inventory, as_utc, utcnow
 
 FORMAT = "kenv-inventory-backup"
 FORMAT_VERSION = 1
-ENV_FIELDS = (
-    "name",
-    "provider",
-    "role",
-    "status",
-    "desired_state",
-    "subnet",
-    "http_port",
-    "https_port",
-    "pf_port",
-    "api_port",
-    "node_port",
-    "servers",
-    "agents",
-    "labels",
-    "last_error",
-    "created_at",
-    "updated_at",
-    "k8s_version",
-    "register_portainer",
-    "haproxy_route",
-    "last_step",
-)
+# A backup holds every field of the `-o json` contract, which is every column that matters.
+ENV_FIELDS = JSON_KEYS
 OP_FIELDS = ("environment", "operation", "status", "actor", "detail", "error", "started_at", "finished_at")
 
 
