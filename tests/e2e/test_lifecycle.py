@@ -321,3 +321,18 @@ def test_node_memory_from_config_reaches_k3d(fleet: Fleet) -> None:
     assert "--servers-memory" in argv and argv[argv.index("--servers-memory") + 1] == "2g"
     bad = fleet.run("create", "qa", "--subnet", "none", KENV_NODE_MEMORY="lots")
     assert bad.returncode == 2 and "not a memory size" in bad.stderr
+
+
+def test_an_external_cluster_is_adopted_verified_and_never_deleted(fleet: Fleet) -> None:
+    # A cluster someone else made, known only by a context in the user's kubeconfig.
+    subprocess.run(["k3d", "cluster", "create", "theirs"], env=fleet.env, capture_output=True, check=True)
+    missing = fleet.run("create", "ext", "--provider", "external", "--label", "kenv.io/context=nope")
+    assert missing.returncode == 1 and "context 'nope' not found" in missing.stderr
+    fleet.ok("unregister", "ext")
+    fleet.ok("create", "ext", "--provider", "external", "--label", "kenv.io/context=k3d-theirs")
+    record = fleet.env_record("ext")
+    assert record is not None and record["status"] == "running" and record["http_port"] is None
+    assert json.loads(fleet.ok("verify", "ext", "-o", "json"))[0]["healthy"] is True
+    fleet.ok("delete", "ext")
+    assert fleet.environments() == []
+    assert fleet.clusters()["k3d"] == ["theirs"], "kenv forgets an external cluster, it never deletes it"
