@@ -238,3 +238,13 @@ def test_damaged_backups_are_refused_and_change_nothing(inventory: Inventory, mu
         transfer.load(inventory, snapshot, force=True)
     assert fragment in caught.value.one_line()
     assert transfer.content(transfer.dump(inventory)) == before
+
+
+def test_dry_run_restore_verifies_and_writes_nothing(inventory: Inventory) -> None:
+    populate(inventory)
+    snapshot = transfer.dump(inventory)
+    inventory.unregister("dev")
+    before = transfer.content(transfer.dump(inventory))
+    result = transfer.load(inventory, snapshot, force=True, dry_run=True)
+    assert result["verified"] is True and result["environments"] == 2
+    assert transfer.content(transfer.dump(inventory)) == before

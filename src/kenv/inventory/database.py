@@ -114,7 +114,9 @@ class Database(Protocol):
 
     def executescript(self, statements: Sequence[str]) -> None: ...
 
-    def write(self, lock_key: int = ALLOCATION_LOCK_KEY) -> contextlib.AbstractContextManager[None]: ...
+    def write(
+        self, lock_key: int = ALLOCATION_LOCK_KEY, *, commit: bool = True
+    ) -> contextlib.AbstractContextManager[None]: ...
 
     def savepoint(self) -> contextlib.AbstractContextManager[None]: ...
 
@@ -204,7 +206,8 @@ class SQLiteDatabase:
             self.execute(statement)
 
     @contextlib.contextmanager
-    def write(self, lock_key: int = ALLOCATION_LOCK_KEY) -> Iterator[None]:
+    def write(self, lock_key: int = ALLOCATION_LOCK_KEY, *, commit: bool = True) -> Iterator[None]:
+        """One write transaction; commit=False runs it whole and rolls it back (dry runs)."""
         del lock_key  # SQLite has one writer at a time: BEGIN IMMEDIATE is the lock.
         self.execute("BEGIN IMMEDIATE")
         try:
@@ -214,7 +217,7 @@ class SQLiteDatabase:
                 self.conn.execute("ROLLBACK")
             raise
         try:
-            self.conn.execute("COMMIT")
+            self.conn.execute("COMMIT" if commit else "ROLLBACK")
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("ROLLBACK")
@@ -316,9 +319,10 @@ class PostgresDatabase:
             self.execute(statement)
 
     @contextlib.contextmanager
-    def write(self, lock_key: int = ALLOCATION_LOCK_KEY) -> Iterator[None]:
+    def write(self, lock_key: int = ALLOCATION_LOCK_KEY, *, commit: bool = True) -> Iterator[None]:
+        """One write transaction; commit=False runs it whole and rolls it back (dry runs)."""
         try:
-            with self.conn.transaction():
+            with self.conn.transaction(force_rollback=not commit):
                 self.execute("SELECT pg_advisory_xact_lock(:key)", {"key": lock_key})
                 yield
         except self._psycopg.errors.IntegrityError:

@@ -113,10 +113,6 @@ def _show(value: Any) -> str:
     return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
-class _DryRunDone(Exception):
-    pass
-
-
 def import_records(
     inventory: Inventory,
     records: Iterable[ImportRecord],
@@ -132,21 +128,16 @@ def import_records(
     host = probe or NoHostChecks()
     summary = ImportSummary(source=source, dry_run=dry_run)
     started = utcnow()
-    try:
-        with inventory.db.write():
-            for record in records:
-                summary.rows.append(_apply(inventory, record, policy, host, update))
-            if dry_run:
-                raise _DryRunDone
-            inventory.record_operation(
-                None,
-                "import",
-                "succeeded",
-                started_at=started,
-                detail=f"{source}: {summary.count('imported')} imported, {summary.count('updated')} updated",
-            )
-    except _DryRunDone:
-        pass
+    with inventory.db.write(commit=not dry_run):
+        for record in records:
+            summary.rows.append(_apply(inventory, record, policy, host, update))
+        inventory.record_operation(
+            None,
+            "import",
+            "succeeded",
+            started_at=started,
+            detail=f"{source}: {summary.count('imported')} imported, {summary.count('updated')} updated",
+        )
     return summary
 
 

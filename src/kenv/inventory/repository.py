@@ -133,14 +133,6 @@ def _row_to_environment(row: Row, ports: dict[str, int]) -> Environment:
     )
 
 
-class RolledBack(Exception):
-    """Raised inside a write transaction to discard it (dry runs) while keeping its result."""
-
-    def __init__(self, environment: Environment) -> None:
-        super().__init__(environment.name)
-        self.environment = environment
-
-
 @dataclass(frozen=True)
 class Violation:
     """Which invariant a failed write broke."""
@@ -291,14 +283,10 @@ class Inventory:
         started = utcnow()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                with self.db.write():
+                with self.db.write(commit=not dry_run):
                     env = self._insert_new(spec, policy, host, docker)
                     self.record_operation(env.name, "register", "succeeded", started_at=started)
-                    if dry_run:
-                        raise RolledBack(env)
                 return env
-            except RolledBack as planned:
-                return planned.environment
             except KenvError:
                 raise
             except Exception as exc:

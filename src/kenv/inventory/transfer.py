@@ -143,9 +143,8 @@ def validate_snapshot(data: Any) -> dict[str, Any]:
 def load(target: Inventory, snapshot: dict[str, Any], *, force: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """Replace the target's content with the snapshot's; verified before commit."""
     validate_snapshot(snapshot)
-    result: dict[str, Any] = {}
     try:
-        with target.db.write():
+        with target.db.write(commit=not dry_run):
             existing = target.count()
             if existing and not force:
                 raise InvalidInput(
@@ -173,10 +172,6 @@ def load(target: Inventory, snapshot: dict[str, Any], *, force: bool = False, dr
                 "verified": True,
                 "dry_run": dry_run,
             }
-            if dry_run:
-                raise _Discard
-    except _Discard:
-        pass
     except KenvError:
         raise
     except Exception as exc:
@@ -185,10 +180,6 @@ def load(target: Inventory, snapshot: dict[str, Any], *, force: bool = False, dr
             raise
         raise InvalidInput(f"the backup breaks an inventory rule ({violation.kind}): {violation.detail}") from exc
     return result
-
-
-class _Discard(Exception):
-    pass
 
 
 def _insert_environment(target: Inventory, env: dict[str, Any]) -> None:
