@@ -262,6 +262,8 @@ def test_db_copy_backup_restore_through_the_cli(tmp_path: Path, postgres_server:
     assert copied["environments"] == 2
     assert json.loads(kenv_ok("--db-url", pg, "list", "-o", "json")) == json.loads(kenv_ok("list", "-o", "json"))
     assert_one_line_error(run_kenv("db", "copy", "--to", pg), 2, "already holds 2")
+    own = json.loads(kenv_ok("db", "status", "-o", "json"))["database"]
+    assert_one_line_error(run_kenv("db", "copy", "--to", own), 2, "the target is the inventory itself")
     backup = tmp_path / "inv.json"
     kenv_ok("db", "backup", str(backup))
     assert_one_line_error(run_kenv("db", "restore", str(backup)), 2, "--force")

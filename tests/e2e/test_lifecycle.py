@@ -52,7 +52,8 @@ def test_k3d_create_and_delete_without_subnet(fleet: Fleet) -> None:
     assert fleet.clusters()["k3d"] == []
     assert fleet.environments() == []
     assert not kubeconfig.exists()
-    assert "done" in fleet.ok("delete", "dev") + "done"  # deleting what is gone succeeds
+    again = fleet.run("delete", "dev")  # deleting what is gone succeeds
+    assert again.returncode == 0 and "not in the inventory" in again.stderr, again.stderr
 
 
 @needs_docker
@@ -336,3 +337,29 @@ def test_an_external_cluster_is_adopted_verified_and_never_deleted(fleet: Fleet)
     fleet.ok("delete", "ext")
     assert fleet.environments() == []
     assert fleet.clusters()["k3d"] == ["theirs"], "kenv forgets an external cluster, it never deletes it"
+
+
+@needs_docker
+def test_a_foreign_network_with_another_subnet_fails_the_create_and_is_left_alone(fleet: Fleet) -> None:
+    name = unique("clash")
+    fleet.ok("register", name, "--subnet", "10.231.0.0/24")
+    subprocess.run(
+        ["docker", "network", "create", "--subnet", "10.232.0.0/24", f"k3d-{name}"], check=True, capture_output=True
+    )
+    try:
+        result = fleet.run("create", name)
+        assert result.returncode == 1
+        assert f"Docker network k3d-{name} exists with subnet 10.232.0.0/24, not 10.231.0.0/24" in result.stderr
+        assert f"k3d-{name}" in fleet.docker_networks(), "a network kenv did not make is never removed"
+        assert fleet.clusters()["k3d"] == []
+        assert fleet.env_record(name)["status"] == "failed"  # type: ignore[index]
+    finally:
+        subprocess.run(["docker", "network", "rm", f"k3d-{name}"], check=False, capture_output=True)
+
+
+def test_starting_an_environment_without_a_cluster_says_so(fleet: Fleet) -> None:
+    fleet.ok("register", "dev", "--subnet", "none")
+    result = fleet.run("start", "dev")
+    assert result.returncode == 1
+    assert "'dev' has no k3d cluster" in result.stderr and "kenv create dev" in result.stderr
+    assert fleet.env_record("dev")["status"] == "unknown", "a refused start changes nothing"  # type: ignore[index]

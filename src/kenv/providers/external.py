@@ -25,7 +25,7 @@ class External:
     def context_name(self, env: Environment) -> str:
         return env.labels.get(CONTEXT_LABEL, env.name)
 
-    def network_name(self, env: Environment) -> str | None:
+    def own_network(self, name: str) -> str | None:
         return None
 
     def _source_kubeconfig(self) -> str:

@@ -11,7 +11,6 @@ from typing import Any
 
 from kenv.inventory.model import Environment
 from kenv.providers.base import ClusterState, CreateOptions, write_private
-from kenv.runtime import docker
 from kenv.runtime.process import CommandResult, Runner
 
 DEFAULT_IMAGE = "rancher/k3s:v1.31.5-k3s1"
@@ -29,8 +28,8 @@ class K3d:
     def context_name(self, env: Environment) -> str:
         return f"k3d-{env.name}"
 
-    def network_name(self, env: Environment) -> str | None:
-        return f"k3d-{env.name}"
+    def own_network(self, name: str) -> str | None:
+        return f"k3d-{name}"
 
     def image(self, env: Environment) -> str:
         version = env.k8s_version
@@ -133,6 +132,3 @@ class K3d:
 
     def import_images(self, env: Environment, images: list[str]) -> None:
         self.runner.run(["k3d", "image", "import", *images, "-c", env.name], timeout=600)
-
-    def remove_network(self, env: Environment) -> None:
-        docker.remove_network(self.runner, f"k3d-{env.name}")

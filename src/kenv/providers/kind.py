@@ -51,7 +51,7 @@ class Kind:
     def context_name(self, env: Environment) -> str:
         return f"kind-{env.name}"
 
-    def network_name(self, env: Environment) -> str | None:
+    def own_network(self, name: str) -> str | None:
         return None
 
     def image(self, env: Environment) -> str:

@@ -26,8 +26,8 @@ class Minikube:
     def context_name(self, env: Environment) -> str:
         return env.name
 
-    def network_name(self, env: Environment) -> str | None:
-        return env.name  # minikube names the profile's Docker network after the profile
+    def own_network(self, name: str) -> str | None:
+        return None  # minikube makes its own network from --subnet
 
     def create_argv(self, env: Environment, options: CreateOptions) -> list[str]:
         argv = [

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kenv.errors import InvalidInput, KenvError
-from kenv.inventory.model import Environment
+from kenv.inventory.model import PORT_PURPOSES, Environment
 from kenv.inventory.validation import Auto, EnvironmentSpec
 from kenv.providers.base import ClusterState, CreateOptions, NodeResources, Provider
 from kenv.runtime import docker
@@ -31,34 +31,34 @@ class CreateRequest:
 
 
 def _check_record_agrees(env: Environment, request: CreateRequest) -> None:
-    """A record exists (registered earlier, or a failed create): explicit values must match it."""
+    """A record exists (registered earlier, or a failed create): what the user asked for on purpose
+    must match it; everything left unsaid comes from the record."""
     spec = request.spec
-    wanted: dict[str, object] = {
+    asked: dict[str, object] = {
         "provider": spec.provider,
+        "subnet": spec.subnet,
         "servers": spec.servers,
         "agents": spec.agents,
         "node_port": spec.node_port,
         "k8s_version": spec.k8s_version,
+        **{f"{purpose}_port": choice for purpose, choice in spec.ports},
     }
-    have: dict[str, object] = {
+    recorded: dict[str, object] = {
         "provider": env.provider,
+        "subnet": env.subnet,
         "servers": env.servers,
         "agents": env.agents,
         "node_port": env.node_port,
         "k8s_version": env.k8s_version,
+        **{f"{purpose}_port": env.port(purpose) for purpose in PORT_PURPOSES},
     }
-    for purpose, choice in spec.ports:
-        if isinstance(choice, int):
-            wanted[f"{purpose}_port"] = choice
-            have[f"{purpose}_port"] = env.port(purpose)
-    if not isinstance(spec.subnet, Auto) and "subnet" in request.explicit:
-        wanted["subnet"] = spec.subnet
-        have["subnet"] = env.subnet
     differing = [
-        k for k in wanted if k in request.explicit or k.endswith("_port") or k == "subnet" if wanted[k] != have[k]
+        key
+        for key in sorted(request.explicit)
+        if key in asked and not isinstance(asked[key], Auto) and asked[key] != recorded[key]
     ]
     if differing:
-        shown = ", ".join(f"{k} {have[k]} (asked {wanted[k]})" for k in differing)
+        shown = ", ".join(f"{k} {recorded[k]} (asked {asked[k]})" for k in differing)
         raise InvalidInput(
             f"environment {env.name!r} is already recorded with {shown}",
             hint=f"drop those flags to use the record, or `kenv delete {env.name}` first",
@@ -107,12 +107,10 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
 
     steps = [Step("record", record, plan=plan_record)]
 
-    network_name = provider.network_name(existing) if existing else f"k3d-{spec.name}"
-    wants_network = provider.name == "k3d" and (
-        (existing is not None and existing.subnet is not None) or (existing is None and spec.subnet is not None)
-    )
-    if wants_network and network_name:
-        steps.append(_network_step(ctx, env, network_name))
+    network = provider.own_network(spec.name)
+    subnet_intended = (existing.subnet if existing is not None else spec.subnet) is not None
+    if network is not None and subnet_intended:
+        steps.append(_network_step(ctx, env, network))
 
     seen: dict[str, ClusterState | None] = {}
 
@@ -200,19 +198,7 @@ def _network_step(ctx: WorkflowContext, get_env: Callable[[], Environment], netw
         if docker.inspect_network(ctx.runner, network) is not None:
             docker.remove_network(ctx.runner, network)
 
-    # done() raising InvalidInput must not be read as "not done": check it inside run as well.
-    def guarded_done() -> bool:
-        try:
-            return done()
-        except InvalidInput:
-            return False
-
-    def checked_run() -> str:
-        if done():
-            return "already there"
-        return run()
-
-    return Step("network", checked_run, done=guarded_done, undo=undo)
+    return Step("network", run, done=done, undo=undo)
 
 
 def _wait_ready(ctx: WorkflowContext, env: Environment, provider: Provider, kubeconfig: Path, timeout: float) -> str:

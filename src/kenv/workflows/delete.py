@@ -54,7 +54,7 @@ def _delete(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
 
     steps.append(Step("cluster", remove_cluster, done=cluster_gone))
 
-    network = provider.network_name(target) if provider_name == "k3d" else None
+    network = provider.own_network(name)
     if network:
 
         def network_gone() -> bool:

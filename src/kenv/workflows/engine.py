@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from kenv.errors import KenvError
+from kenv.errors import ExternalCommandError, KenvError
 from kenv.runtime.process import Runner
 
 log = logging.getLogger("kenv.workflows")
@@ -94,12 +94,13 @@ class SilentProgress:
 
 
 def _is_done(step: Step) -> bool:
+    """A tool that could not be asked means "not done": acting is the idempotent choice (and, in
+    a dry run, the plan). Any other error from a check, such as a conflict it found, fails the step."""
     if step.done is None:
         return False
     try:
         return step.done()
-    except KenvError as exc:
-        # "Cannot tell" means "not done": acting is the idempotent choice.
+    except ExternalCommandError as exc:
         log.debug("could not check whether %s is done: %s", step.name, exc)
         return False
 
