@@ -313,3 +313,17 @@ def test_concurrent_registrations_never_double_allocate(
     subnets = [ipaddress.IPv4Network(e["subnet"]) for e in envs if e["subnet"]]
     assert len(subnets) == CONCURRENT - CONCURRENT // 3
     assert not any(a.overlaps(b) for i, a in enumerate(subnets) for b in subnets[i + 1 :])
+
+
+def test_a_database_of_something_else_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    import sqlite3
+
+    legacy = tmp_path / "kindler.db"
+    with sqlite3.connect(legacy) as conn:
+        conn.execute("CREATE TABLE clusters (name TEXT PRIMARY KEY)")
+    result = run_kenv("--db-url", f"sqlite:///{legacy}", "list")
+    assert_one_line_error(result, 2, "holds tables that are not a kenv inventory")
+    assert "import-legacy" in result.stderr
+    with sqlite3.connect(legacy) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"clusters"}

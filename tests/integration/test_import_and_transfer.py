@@ -13,7 +13,7 @@ import pytest
 from kenv.errors import InvalidInput
 from kenv.inventory import transfer
 from kenv.inventory.csv_format import parse_csv, render_csv
-from kenv.inventory.importer import ImportRecord, import_records
+from kenv.inventory.importer import ImportRecord, import_records, records_from_csv
 from kenv.inventory.legacy import read_legacy
 from kenv.inventory.repository import Inventory, open_inventory
 from tests.integration.test_inventory import POLICY, spec
@@ -28,19 +28,7 @@ dev-a,kind,30081,19011,true,false,18093,18446,
 
 
 def records(text: str) -> list[ImportRecord]:
-    return [
-        ImportRecord(
-            ref=f"line {r.line}",
-            name=r.name,
-            provider=r.provider,
-            subnet=r.subnet,
-            ports=r.ports(),
-            node_port=r.node_port,
-            register_portainer=r.register_portainer,
-            haproxy_route=r.haproxy_route,
-        )
-        for r in parse_csv(text, "test.csv")
-    ]
+    return records_from_csv(parse_csv(text, "test.csv"))
 
 
 @pytest.fixture

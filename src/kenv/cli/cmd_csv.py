@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kenv.cli.main import App
 from kenv.cli.options import dry_run_option
 from kenv.cli.render import emit, output_option
+
+if TYPE_CHECKING:
+    from kenv.inventory.importer import ImportRecord
 
 SUMMARY_COLUMNS = [("LINE", "ref"), ("ENV", "name"), ("RESULT", "result"), ("REASON", "reason")]
 
@@ -29,6 +33,24 @@ def read_text_file(path: str) -> str:
         raise InvalidInput(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def run_import(app: App, records: list[ImportRecord], *, source: str, update: bool, dry_run: bool, output: str) -> None:
+    """Apply CSV or legacy records to the inventory, print the summary, exit 1/3 on failures/conflicts."""
+    from kenv.inventory.importer import import_records
+    from kenv.inventory.repository import AllocationPolicy
+    from kenv.runtime.host import LiveHostProbe
+
+    summary = import_records(
+        app.inventory(),
+        records,
+        AllocationPolicy.from_settings(app.settings()),
+        source=source,
+        update=update,
+        dry_run=dry_run,
+        probe=LiveHostProbe(),
+    )
+    report_summary(summary.to_dict(), output)
 
 
 def report_summary(summary: dict[str, object], output: str) -> None:
@@ -78,34 +100,10 @@ def import_csv(app: App, file: str, update: bool, dry_run: bool, output: str) ->
       kenv import-csv config/environments.csv --update -o json
     """
     from kenv.inventory.csv_format import parse_csv
-    from kenv.inventory.importer import ImportRecord, import_records
-    from kenv.inventory.repository import AllocationPolicy
-    from kenv.runtime.host import LiveHostProbe
+    from kenv.inventory.importer import records_from_csv
 
     rows = parse_csv(read_text_file(file), "stdin" if file == "-" else file)
-    records = [
-        ImportRecord(
-            ref=f"line {row.line}",
-            name=row.name,
-            provider=row.provider,
-            subnet=row.subnet,
-            ports=row.ports(),
-            node_port=row.node_port,
-            register_portainer=row.register_portainer,
-            haproxy_route=row.haproxy_route,
-        )
-        for row in rows
-    ]
-    summary = import_records(
-        app.inventory(),
-        records,
-        AllocationPolicy.from_settings(app.settings()),
-        source=file,
-        update=update,
-        dry_run=dry_run,
-        probe=LiveHostProbe(),
-    )
-    report_summary(summary.to_dict(), output)
+    run_import(app, records_from_csv(rows), source=file, update=update, dry_run=dry_run, output=output)
 
 
 @click.command("export-csv")

@@ -145,20 +145,8 @@ def restore(app: App, file: Path, force: bool, dry_run: bool, output: str) -> No
 def import_legacy(app: App, url: str, update: bool, dry_run: bool, output: str) -> None:
     """Import environments from the predecessor's PostgreSQL (postgresql://...) or SQLite
     (sqlite:////path or a file path), keeping timestamps and state; 'devops' is skipped."""
-    from kenv.cli.cmd_csv import report_summary
-    from kenv.inventory.importer import import_records
+    from kenv.cli.cmd_csv import run_import
     from kenv.inventory.legacy import read_legacy
-    from kenv.inventory.repository import AllocationPolicy
-    from kenv.runtime.host import LiveHostProbe
 
     source, records = read_legacy(url)
-    summary = import_records(
-        app.inventory(),
-        records,
-        AllocationPolicy.from_settings(app.settings()),
-        source=source,
-        update=update,
-        dry_run=dry_run,
-        probe=LiveHostProbe(),
-    )
-    report_summary(summary.to_dict(), output)
+    run_import(app, records, source=source, update=update, dry_run=dry_run, output=output)

@@ -10,6 +10,7 @@ from kenv.cli.main import App
 from kenv.cli.options import (
     complete_environment_names,
     dry_run_option,
+    environment_options,
     label_filter_option,
     provider_option,
     spec_from_flags,
@@ -40,21 +41,7 @@ Examples:
 
 @click.command(epilog=REGISTER_EPILOG)
 @click.argument("name")
-@provider_option()
-@click.option("--role", type=click.Choice(["business", "management"]), default="business", show_default=True)
-@click.option(
-    "--subnet", metavar="CIDR|auto|none", help="Docker subnet (k3d, minikube). [default: auto; none for kind]"
-)
-@click.option("--http-port", metavar="N|auto|none", help="Host port for HTTP ingress. [default: auto]")
-@click.option("--https-port", metavar="N|auto|none", help="Host port for HTTPS ingress. [default: auto]")
-@click.option("--pf-port", metavar="N|auto|none", help="Host port for port-forwards. [default: auto]")
-@click.option("--api-port", metavar="N|auto|none", help="Host port of the Kubernetes API. [default: auto]")
-@click.option("--node-port", type=int, help="In-cluster ingress NodePort (30000-32767). [default: 30080]")
-@click.option("--servers", type=int, default=1, show_default=True, help="Control-plane nodes.")
-@click.option("--agents", type=int, default=0, show_default=True, help="Worker nodes.")
-@click.option("--k8s-version", metavar="V", help="Kubernetes version or node image.")
-@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE", help="Label (repeatable).")
-@click.option("--allow-privileged-port", is_flag=True, help="Allow host ports below 1024.")
+@environment_options
 @click.option(
     "--skip-host-checks",
     is_flag=True,

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 import click
 
 from kenv.cli.main import App
-from kenv.cli.options import complete_environment_names, dry_run_option, provider_option, spec_from_flags
+from kenv.cli.options import (
+    complete_environment_names,
+    dry_run_option,
+    environment_options,
+    provider_option,
+    spec_from_flags,
+)
 from kenv.cli.render import emit, output_option
 
 if TYPE_CHECKING:
@@ -66,19 +72,7 @@ Examples:
 
 @click.command(epilog=CREATE_EPILOG)
 @click.argument("name", shell_complete=complete_environment_names)
-@provider_option()
-@click.option("--role", type=click.Choice(["business", "management"]), default="business", show_default=True)
-@click.option("--subnet", metavar="CIDR|auto|none", help="Docker subnet (k3d, minikube). [default: auto]")
-@click.option("--http-port", metavar="N|auto|none")
-@click.option("--https-port", metavar="N|auto|none")
-@click.option("--pf-port", metavar="N|auto|none")
-@click.option("--api-port", metavar="N|auto|none")
-@click.option("--node-port", type=int, help="In-cluster ingress NodePort. [default: 30080]")
-@click.option("--servers", type=int, default=1, show_default=True)
-@click.option("--agents", type=int, default=0, show_default=True)
-@click.option("--k8s-version", metavar="V", help="Kubernetes version (v1.31.5-k3s1 for k3d) or a node image.")
-@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE")
-@click.option("--allow-privileged-port", is_flag=True)
+@environment_options
 @click.option("--timeout", "timeout_text", default="300s", show_default=True, help="How long the cluster may take.")
 @click.option("--keep-on-failure", is_flag=True, help="Leave what a failed run created, for inspection.")
 @click.option("--memory", metavar="SIZE", help="Memory limit per node, e.g. 4g. [default: node_memory in config]")

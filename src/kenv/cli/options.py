@@ -39,6 +39,28 @@ def provider_option(default: str | None = None, help_text: str = "Cluster provid
     )
 
 
+def environment_options(command: F) -> F:
+    """The options that describe an environment, shared by `register` and `create` (see spec_from_flags)."""
+    options = [
+        provider_option(),
+        click.option("--role", type=click.Choice(["business", "management"]), default="business", show_default=True),
+        click.option("--subnet", metavar="CIDR|auto|none", help="Docker subnet (k3d, minikube). [default: auto]"),
+        click.option("--http-port", metavar="N|auto|none", help="Host port for HTTP ingress. [default: auto]"),
+        click.option("--https-port", metavar="N|auto|none", help="Host port for HTTPS ingress. [default: auto]"),
+        click.option("--pf-port", metavar="N|auto|none", help="Host port for port-forwards. [default: auto]"),
+        click.option("--api-port", metavar="N|auto|none", help="Host port of the Kubernetes API. [default: auto]"),
+        click.option("--node-port", type=int, help="In-cluster ingress NodePort (30000-32767). [default: 30080]"),
+        click.option("--servers", type=int, default=1, show_default=True, help="Control-plane nodes."),
+        click.option("--agents", type=int, default=0, show_default=True, help="Worker nodes."),
+        click.option("--k8s-version", metavar="V", help="Kubernetes version (v1.31.5-k3s1 for k3d) or a node image."),
+        click.option("--label", "labels", multiple=True, metavar="KEY=VALUE", help="Label (repeatable)."),
+        click.option("--allow-privileged-port", is_flag=True, help="Allow host ports below 1024."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def dry_run_option() -> Callable[[F], F]:
     return click.option("--dry-run", is_flag=True, help="Print the exact plan and change nothing.")
 

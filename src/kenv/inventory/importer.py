@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kenv.errors import KenvError
+from kenv.errors import Conflict, KenvError
 from kenv.inventory.allocation import lowest_free_port
+from kenv.inventory.csv_format import CsvRow
 from kenv.inventory.model import MANAGEMENT_NAME, Environment
 from kenv.inventory.repository import (
     AllocationPolicy,
@@ -24,9 +25,6 @@ from kenv.inventory.repository import (
     check_subnet_free,
     utcnow,
 )
-
-# Fields an import compares with an existing record to tell "unchanged" from "conflict".
-COMPARED = ("provider", "subnet", "node_port", "http", "https", "pf", "register_portainer", "haproxy_route")
 
 
 @dataclass(frozen=True)
@@ -45,6 +43,22 @@ class ImportRecord:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     invalid: str | None = None  # a problem found before the inventory was consulted
+
+
+def records_from_csv(rows: Iterable[CsvRow]) -> list[ImportRecord]:
+    return [
+        ImportRecord(
+            ref=f"line {row.line}",
+            name=row.name,
+            provider=row.provider,
+            subnet=row.subnet,
+            ports=row.ports(),
+            node_port=row.node_port,
+            register_portainer=row.register_portainer,
+            haproxy_route=row.haproxy_route,
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -78,35 +92,21 @@ class ImportSummary:
         }
 
 
-def _comparable(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: values.get(k) for k in COMPARED}
-
-
-def _record_values(record: ImportRecord) -> dict[str, Any]:
+def _compared(item: Environment | ImportRecord) -> dict[str, Any]:
+    """The fields an import owns, read the same way from a record in the inventory or from a row."""
     return {
-        "provider": record.provider,
-        "subnet": record.subnet,
-        "node_port": record.node_port,
-        "register_portainer": record.register_portainer,
-        "haproxy_route": record.haproxy_route,
-        **{p: record.ports.get(p) for p in ("http", "https", "pf")},
-    }
-
-
-def _env_values(env: Environment) -> dict[str, Any]:
-    return {
-        "provider": env.provider,
-        "subnet": env.subnet,
-        "node_port": env.node_port,
-        "register_portainer": env.register_portainer,
-        "haproxy_route": env.haproxy_route,
-        **{p: env.ports.get(p) for p in ("http", "https", "pf")},
+        "provider": item.provider,
+        "subnet": item.subnet,
+        "node_port": item.node_port,
+        "register_portainer": item.register_portainer,
+        "haproxy_route": item.haproxy_route,
+        **{p: item.ports.get(p) for p in ("http", "https", "pf")},
     }
 
 
 def _differences(env: Environment, record: ImportRecord) -> list[str]:
-    have, want = _comparable(_env_values(env)), _comparable(_record_values(record))
-    return [f"{_label(k)} {_show(have[k])} -> {_show(want[k])}" for k in COMPARED if have[k] != want[k]]
+    have, want = _compared(env), _compared(record)
+    return [f"{_label(k)} {_show(have[k])} -> {_show(want[k])}" for k in have if have[k] != want[k]]
 
 
 def _show(value: Any) -> str:
@@ -184,8 +184,6 @@ def _apply(
 
 
 def _check_free(inventory: Inventory, record: ImportRecord, existing: Environment | None) -> None:
-    from kenv.errors import Conflict
-
     holders = inventory.port_holders()
     for purpose, port in sorted(record.ports.items()):
         holder = holders.get(port)

@@ -89,6 +89,8 @@ def actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
+OPERATION_KEYS = ("id", "environment", "operation", "status", "actor", "detail", "error", "started_at", "finished_at")
+
 _ENV_COLUMNS = (
     "id, name, provider, role, subnet, node_port, servers, agents, k8s_version, labels, "
     "register_portainer, haproxy_route, desired_state, status, last_error, last_step, created_at, updated_at"
@@ -519,27 +521,22 @@ class Inventory:
         except Exception as exc:  # noqa: BLE001 - the original failure matters more than its log entry
             log.warning("could not record the failed %s of %s: %s", operation, environment, exc)
 
-    def operations(self, environment: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        sql = "SELECT id, environment, operation, status, actor, detail, error, started_at, finished_at FROM operations"
-        params: dict[str, Any] = {"limit": limit}
+    def operations(
+        self, environment: str | None = None, limit: int | None = 50, *, oldest_first: bool = False
+    ) -> list[dict[str, Any]]:
+        """The operations log, newest first by default; limit=None for all of it (backups)."""
+        sql = f"SELECT {', '.join(OPERATION_KEYS)} FROM operations"
+        params: dict[str, Any] = {}
         if environment:
             sql += " WHERE environment = :environment"
             params["environment"] = environment
-        rows = self.db.query(sql + " ORDER BY id DESC LIMIT :limit", params)
-        keys = (
-            "id",
-            "environment",
-            "operation",
-            "status",
-            "actor",
-            "detail",
-            "error",
-            "started_at",
-            "finished_at",
-        )
+        sql += " ORDER BY id" + ("" if oldest_first else " DESC")
+        if limit is not None:
+            sql += " LIMIT :limit"
+            params["limit"] = limit
         result = []
-        for row in rows:
-            item = dict(zip(keys, row, strict=True))
+        for row in self.db.query(sql, params):
+            item = dict(zip(OPERATION_KEYS, row, strict=True))
             for key in ("started_at", "finished_at"):
                 if item[key] is not None:
                     item[key] = as_utc(item[key]).isoformat()

@@ -184,11 +184,6 @@ def current_version(db: Database) -> int:
             "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = 'kenv_schema' AND schemaname = current_schema()"
         )
     if not exists:
-        if _has_foreign_tables(db):
-            raise InvalidInput(
-                f"{db.url.masked()} holds tables that are not a kenv inventory",
-                hint="point db_url at an empty or kenv database (legacy data: kenv db import-legacy URL)",
-            )
         return 0
     rows = db.query("SELECT version FROM kenv_schema")
     return int(rows[0][0]) if rows else 0
@@ -226,6 +221,13 @@ def upgrade(db: Database) -> list[int]:
         version = current_version(db)
         _refuse_newer(db, version)
         if version == 0:
+            # Checked under the lock: outside it, another kenv's migration may commit its tables
+            # between "no kenv_schema yet" and this look, and they would seem foreign.
+            if _has_foreign_tables(db):
+                raise InvalidInput(
+                    f"{db.url.masked()} holds tables that are not a kenv inventory",
+                    hint="point db_url at an empty or kenv database (legacy data: kenv db import-legacy URL)",
+                )
             db.execute("CREATE TABLE kenv_schema (version INTEGER NOT NULL)")
             db.execute("INSERT INTO kenv_schema (version) VALUES (0)")
         for target in range(version + 1, LATEST_VERSION + 1):

@@ -16,26 +16,13 @@ from typing import Any
 from kenv.errors import InvalidInput, KenvError
 from kenv.inventory import schema
 from kenv.inventory.model import DESIRED_STATES, JSON_KEYS, PORT_PURPOSES, PROVIDERS, ROLES, STATUSES
-from kenv.inventory.repository import Inventory, as_utc, utcnow
+from kenv.inventory.repository import OPERATION_KEYS, Inventory, utcnow
 
 FORMAT = "kenv-inventory-backup"
 FORMAT_VERSION = 1
 # A backup holds every field of the `-o json` contract, which is every column that matters.
 ENV_FIELDS = JSON_KEYS
-OP_FIELDS = ("environment", "operation", "status", "actor", "detail", "error", "started_at", "finished_at")
-
-
-def all_operations(inventory: Inventory) -> list[dict[str, Any]]:
-    rows = inventory.db.query(f"SELECT {', '.join(OP_FIELDS)} FROM operations ORDER BY id")
-    result = []
-    for row in rows:
-        item = dict(zip(OP_FIELDS, row, strict=True))
-        for key in ("started_at", "finished_at"):
-            if item[key] is not None:
-                value = item[key]
-                item[key] = as_utc(value).isoformat()
-        result.append(item)
-    return result
+OP_FIELDS = tuple(k for k in OPERATION_KEYS if k != "id")
 
 
 def dump(inventory: Inventory) -> dict[str, Any]:
@@ -45,7 +32,8 @@ def dump(inventory: Inventory) -> dict[str, Any]:
         "schema_version": schema.current_version(inventory.db),
         "written_at": utcnow().isoformat(),
         "environments": [{k: env.to_dict()[k] for k in ENV_FIELDS} for env in inventory.environments()],
-        "operations": all_operations(inventory),
+        # Ids are the database's own; order carries the history.
+        "operations": [{k: op[k] for k in OP_FIELDS} for op in inventory.operations(limit=None, oldest_first=True)],
     }
 
 

@@ -33,6 +33,7 @@ class Drift:
     kind: str
     detail: str
     action: str  # create | delete | record-status | prune | none
+    status: str | None = None  # for record-status: the status the cluster actually has
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,7 +92,9 @@ def _compare(env: Environment, state: ClusterState | None) -> list[Drift]:
     actual = "running" if state.complete else "stopped"
     if env.status in ("running", "stopped", "unknown", "failed") and env.status != actual:
         found.append(
-            Drift(env.name, env.provider, "status", f"recorded {env.status}, actually {actual}", "record-status")
+            Drift(
+                env.name, env.provider, "status", f"recorded {env.status}, actually {actual}", "record-status", actual
+            )
         )
     api = env.port("api")
     if state.api_port is not None and api is not None and state.api_port != api:
@@ -120,8 +123,8 @@ def converge(ctx: WorkflowContext, drift: list[Drift], *, prune: bool) -> list[d
                 result = delete_environment(ctx, DeleteRequest(item.environment))
                 outcome["done"], outcome["error"] = result.ok, result.error
             elif item.action == "record-status":
-                actual = item.detail.rsplit(" ", 1)[1]
-                ctx.inventory().set_status(item.environment, actual, last_step="sync")
+                assert item.status is not None
+                ctx.inventory().set_status(item.environment, item.status, last_step="sync")
                 outcome["done"] = True
             elif item.action == "prune" and prune:
                 result = delete_environment(ctx, DeleteRequest(item.environment, provider=item.provider))

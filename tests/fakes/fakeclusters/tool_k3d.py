@@ -905,7 +905,8 @@ def _cluster_delete(env: FakeEnv, log: Log, p: Parsed) -> int:
     return 0
 
 
-def _cluster_start(env: FakeEnv, log: Log, p: Parsed) -> int:
+def _existing_names(env: FakeEnv, log: Log, p: Parsed) -> list[str]:
+    """The clusters a start/stop names, each of which must exist (k3d fails on the first missing)."""
     state = env.store.read()
     names = _names(p, state, log)
     for name in names:
@@ -913,6 +914,12 @@ def _cluster_start(env: FakeEnv, log: Log, p: Parsed) -> int:
             raise _missing(log)
     if not names:
         log.info("No clusters found")
+    return names
+
+
+def _cluster_start(env: FakeEnv, log: Log, p: Parsed) -> int:
+    names = _existing_names(env, log, p)
+    if not names:
         return 0
     for name in names:
         fail = env.inject("cluster-start", [name])
@@ -947,13 +954,8 @@ def _cluster_start(env: FakeEnv, log: Log, p: Parsed) -> int:
 
 
 def _cluster_stop(env: FakeEnv, log: Log, p: Parsed) -> int:
-    state = env.store.read()
-    names = _names(p, state, log)
-    for name in names:
-        if model.find(state, TOOL, name) is None:
-            raise _missing(log)
+    names = _existing_names(env, log, p)
     if not names:
-        log.info("No clusters found")
         return 0
     for name in names:
         if env.inject("cluster-stop", [name]):

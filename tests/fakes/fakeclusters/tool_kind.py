@@ -553,30 +553,27 @@ def _internal(cluster: dict) -> dict:
     return internal
 
 
-def _get_kubeconfig(env: FakeEnv, p: Parsed) -> int:
+def _kubeconfig_source(env: FakeEnv, p: Parsed, op: str) -> dict:
+    """The cluster whose admin.conf kind would read (get/export kubeconfig share this)."""
     name = _name(env, p)
-    if env.inject("get-kubeconfig", [name]):
+    if env.inject(op, [name]):
         raise KindError(
             f'failed to get cluster internal kubeconfig: command "docker exec --privileged '
             f'{name}-control-plane cat /etc/kubernetes/admin.conf" failed with error: exit status 1'
         )
     cluster = _require_cluster(env, name)
-    if p["internal"]:
-        cluster = _internal(cluster)
+    return _internal(cluster) if p["internal"] else cluster
+
+
+def _get_kubeconfig(env: FakeEnv, p: Parsed) -> int:
+    cluster = _kubeconfig_source(env, p, "get-kubeconfig")
     sys.stdout.write(kubeconfig.render(kubeconfig.standalone(cluster)) + "\n")
     return 0
 
 
 def _export_kubeconfig(env: FakeEnv, p: Parsed) -> int:
-    name = _name(env, p)
-    if env.inject("export-kubeconfig", [name]):
-        raise KindError(
-            f'failed to get cluster internal kubeconfig: command "docker exec --privileged '
-            f'{name}-control-plane cat /etc/kubernetes/admin.conf" failed with error: exit status 1'
-        )
-    cluster = _require_cluster(env, name)
-    if p["internal"]:
-        cluster = _internal(cluster)
+    cluster = _kubeconfig_source(env, p, "export-kubeconfig")
+    name = cluster["name"]
     path = kubeconfig.path_kind(str(p["kubeconfig"]), env.kubeconfig_env_paths(), env.default_kubeconfig())
     try:
         kubeconfig.merge(env.state_dir, path, cluster, switch_context=True, client_go_lock=True)
