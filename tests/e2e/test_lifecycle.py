@@ -363,3 +363,10 @@ def test_starting_an_environment_without_a_cluster_says_so(fleet: Fleet) -> None
     assert result.returncode == 1
     assert "'dev' has no k3d cluster" in result.stderr and "kenv create dev" in result.stderr
     assert fleet.env_record("dev")["status"] == "unknown", "a refused start changes nothing"  # type: ignore[index]
+
+
+def test_kubeconfig_of_an_environment_without_a_cluster_says_how_to_get_one(fleet: Fleet) -> None:
+    fleet.ok("register", "dev", "--subnet", "none")
+    result = fleet.run("kubeconfig", "dev")
+    assert result.returncode == 1
+    assert "'dev' has no kubeconfig yet" in result.stderr and "kenv create dev" in result.stderr
