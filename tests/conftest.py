@@ -18,6 +18,32 @@ REPO = Path(__file__).resolve().parent.parent
 KENV = [sys.executable, "-m", "kenv"]
 
 
+def docker_reachable() -> bool:
+    """Whether a real Docker engine answers (the fakes' `docker` is not on this process's PATH)."""
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=15, check=False).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`-m docker` / `-m postgres` select what needs those servers: tests using a PostgreSQL
+    server (directly or as one of the two inventory backends) are marked here, and tests marked
+    `docker` skip, saying why, where no engine answers."""
+    docker_checked: bool | None = None
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgres_server" in getattr(item, "fixturenames", ()) or "postgres" in params.values():
+            item.add_marker(pytest.mark.postgres)
+        if item.get_closest_marker("docker") is not None:
+            if docker_checked is None:
+                docker_checked = docker_reachable()
+            if not docker_checked:
+                item.add_marker(pytest.mark.skip(reason="needs a Docker engine: none answers `docker info`"))
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own KENV_HOME and a predictable terminal, whatever the host has."""

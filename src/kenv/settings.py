@@ -14,9 +14,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from kenv.catalogue import PROVIDERS
 from kenv.errors import InvalidInput
 
-PROVIDERS = ("k3d", "kind", "minikube", "external")
+__all__ = ["PROVIDERS", "Settings"]
 
 
 @dataclass(frozen=True, order=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,16 +18,8 @@ from tests.conftest import KENV, REPO
 FAKES = REPO / "tests" / "fakes" / "bin"
 
 
-def docker_reachable() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=15, check=False).returncode == 0
-    except subprocess.TimeoutExpired:
-        return False
-
-
-needs_docker = pytest.mark.skipif(not docker_reachable(), reason="no Docker engine answers `docker info`")
+# Tests that need a real Docker engine (conftest skips them, saying why, where none answers).
+needs_docker = pytest.mark.docker
 
 
 class Fleet:

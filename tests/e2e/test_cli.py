@@ -209,7 +209,7 @@ def test_config_show_masks_the_password(isolated: Path) -> None:
 def test_db_upgrade_initialises_an_empty_inventory() -> None:
     assert "upgraded" in kenv_ok("db", "upgrade")
     assert "nothing to apply" in kenv_ok("db", "upgrade")
-    assert json.loads(kenv_ok("db", "status", "-o", "json"))["schema_version"] == 1
+    assert json.loads(kenv_ok("db", "status", "-o", "json"))["schema_version"] == 2
 
 
 def test_completion_scripts() -> None:

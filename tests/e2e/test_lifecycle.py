@@ -56,23 +56,25 @@ def test_k3d_create_and_delete_without_subnet(fleet: Fleet) -> None:
     assert again.returncode == 0 and "not in the inventory" in again.stderr, again.stderr
 
 
-@needs_docker
-def test_k3d_create_uses_its_own_docker_network_with_the_allocated_subnet(fleet: Fleet) -> None:
+def test_k3d_makes_its_own_network_from_the_allocated_subnet(fleet: Fleet) -> None:
+    """k3d pins server IPs only in a network it makes from --subnet (pkg/client/cluster.go), so
+    kenv passes --subnet and no --network, and the cluster reports the allocated range."""
     name = unique("net")
-    fleet.ok("create", name)
+    fleet.ok("create", name, "--servers", "3")
     record = fleet.env_record(name)
-    assert record is not None
-    inspect = json.loads(
+    assert record is not None and record["subnet"]
+    argv = next(c["argv"] for c in fleet.calls() if c["argv"][1:3] == ["cluster", "create"])
+    assert "--network" not in argv
+    assert argv[argv.index("--subnet") + 1] == record["subnet"]
+    listed = json.loads(
         subprocess.run(
-            ["docker", "network", "inspect", f"k3d-{name}"], capture_output=True, text=True, check=True
+            ["k3d", "cluster", "list", name, "-o", "json"], env=fleet.env, capture_output=True, text=True, check=True
         ).stdout
     )[0]
-    assert inspect["IPAM"]["Config"][0]["Subnet"] == record["subnet"]
-    assert inspect["Labels"]["io.kenv.environment"] == name
-    argv = next(c["argv"] for c in fleet.calls() if c["argv"][1:3] == ["cluster", "create"])
-    assert f"k3d-{name}" in argv and "--subnet" not in argv
-    fleet.ok("delete", name)
-    assert f"k3d-{name}" not in fleet.docker_networks()
+    labels = listed["nodes"][0]["runtimeLabels"]
+    assert labels["k3d.cluster.network.iprange"] == record["subnet"]
+    sync = fleet.run("sync", "--dry-run", "-o", "json")
+    assert sync.returncode == 0, sync.stdout
 
 
 def test_kind_create_writes_its_config_and_own_kubeconfig(fleet: Fleet) -> None:
@@ -144,7 +146,7 @@ def test_keep_on_failure_leaves_the_cluster(fleet: Fleet) -> None:
     assert fleet.env_record("dev")["status"] == "running"  # type: ignore[index]
 
 
-@pytest.mark.parametrize("hang", ["k3d:cluster-list", "k3d:cluster-create", "k3d:kubeconfig-get", "kubectl:*"])
+@pytest.mark.parametrize("hang", ["k3d:cluster-list", "k3d:cluster-create", "k3d:kubeconfig-get", "kubectl:get-nodes"])
 def test_kill_9_during_create_then_rerun_ends_running(fleet: Fleet, hang: str) -> None:
     proc = fleet.start("create", "dev", "--subnet", "none", KENV_FAKE_HANG=hang)
     fleet.wait_for_call(
@@ -152,7 +154,8 @@ def test_kill_9_during_create_then_rerun_ends_running(fleet: Fleet, hang: str) -
             "k3d:cluster-list": "cluster list",
             "k3d:cluster-create": "cluster create",
             "k3d:kubeconfig-get": "kubeconfig get",
-            "kubectl:*": "kubectl",
+            # the first kubectl call is the tool check, made before anything is recorded
+            "kubectl:get-nodes": "get nodes",
         }[hang]
     )
     proc.send_signal(signal.SIGKILL)
@@ -267,6 +270,8 @@ def test_a_missing_tool_is_one_line_with_how_to_install(fleet: Fleet, tmp_path: 
     assert result.returncode == 1
     assert "k3d is not installed" in result.stderr and "k3d.io" in result.stderr
     assert "Traceback" not in result.stderr
+    assert fleet.environments() == [], "found before anything is recorded"
+    assert "roll" not in result.stderr, "so there is nothing to roll back"
 
 
 def test_kubeconfig_merge_keeps_the_current_context(fleet: Fleet) -> None:
@@ -313,6 +318,7 @@ def test_an_untested_tool_version_is_refused_unless_allowed(fleet: Fleet, tmp_pa
     assert refused.returncode == 1
     assert "not tested with this k3d" in refused.stderr and "KENV_ALLOW_UNTESTED_TOOLS" in refused.stderr
     assert fleet.clusters()["k3d"] == []
+    assert fleet.environments() == [], "refused before anything is recorded"
     fleet.ok("create", "dev", "--subnet", "none", PATH=path, KENV_ALLOW_UNTESTED_TOOLS="1")
 
 

@@ -277,3 +277,33 @@ def test_status_updates_keep_allocations(inventory: Inventory) -> None:
 def test_auto_subnet_is_the_default_for_k3d(inventory: Inventory) -> None:
     env = inventory.register(EnvironmentSpec(name="dev", provider="k3d", subnet=AUTO), POLICY)
     assert env.subnet is not None
+
+
+def test_schema_v2_gives_back_the_api_ports_v1_held_for_minikube(db_url: str) -> None:
+    from kenv.inventory.database import connect
+
+    db = connect(db_url)
+    try:
+        with db.write():
+            db.execute("CREATE TABLE kenv_schema (version INTEGER NOT NULL)")
+            db.execute("INSERT INTO kenv_schema (version) VALUES (1)")
+            db.executescript(schema.MIGRATIONS[1][db.dialect])
+            for env_id, name, provider in ((1, "mk", "minikube"), (2, "dev", "k3d")):
+                db.execute(
+                    "INSERT INTO environments (id, name, provider, created_at, updated_at) "
+                    "VALUES (:id, :name, :provider, :now, :now)",
+                    {"id": env_id, "name": name, "provider": provider, "now": datetime.now(UTC).isoformat()},
+                )
+                db.execute(
+                    "INSERT INTO host_ports (port, environment_id, purpose) VALUES (:port, :id, 'api')",
+                    {"port": 16400 + env_id, "id": env_id},
+                )
+                db.execute(
+                    "INSERT INTO host_ports (port, environment_id, purpose) VALUES (:port, :id, 'http')",
+                    {"port": 18000 + env_id, "id": env_id},
+                )
+        assert schema.upgrade(db) == [2]
+        rows = sorted(tuple(r) for r in db.query("SELECT port, purpose FROM host_ports"))
+        assert rows == [(16402, "api"), (18001, "http"), (18002, "http")], "only minikube's API port is freed"
+    finally:
+        db.close()

@@ -103,7 +103,7 @@ def spec_from_flags(
         provider=chosen,
         role=role,
         subnet=parse_subnet_choice(subnet, chosen),
-        ports=ensure_ports_spec(choices, chosen),
+        ports=ensure_ports_spec(choices, chosen, servers + agents),
         node_port=node_port if node_port is not None else settings.node_port,
         servers=servers,
         agents=agents,

@@ -16,9 +16,9 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kenv.catalogue import CATALOGUE, facts_for
 from kenv.doctor.host_snapshot import DiskFacts, EnvironmentFacts, HostSnapshot
 from kenv.errors import InvalidInput
-from kenv.inventory.validation import IN_CLUSTER_NETWORKS
 from kenv.runtime.process import INSTALL_HINTS
 from kenv.runtime.tools import TESTED_RANGES, TOOLS, ToolVersion
 
@@ -385,13 +385,8 @@ def port_taken(snapshot: HostSnapshot) -> Verdict:
 
 def own_network_names(env: EnvironmentFacts) -> frozenset[str]:
     """The Docker networks a provider creates for the environment itself (its subnet lives there)."""
-    if env.provider == "k3d":
-        return frozenset({f"k3d-{env.name}"})
-    if env.provider == "minikube":
-        return frozenset({env.name})  # minikube names the network after the profile
-    if env.provider == "kind":
-        return frozenset({"kind"})  # every kind cluster joins the one network called "kind"
-    return frozenset()
+    network = facts_for(env.provider).network_name(env.name) if env.provider in CATALOGUE else None
+    return frozenset({network}) if network else frozenset()
 
 
 @rule("host.subnet-clash", "environment subnets do not overlap other Docker networks")
@@ -430,7 +425,7 @@ def subnet_clash(snapshot: HostSnapshot) -> Verdict:
 def no_proxy_requirements(snapshot: HostSnapshot) -> list[str]:
     """What NO_PROXY must cover: loopback, the environments' subnets, the in-cluster ranges and the
     apps' domain (it resolves to 127.0.0.1, which on the proxy's side is the proxy itself)."""
-    in_cluster = sorted({network for networks in IN_CLUSTER_NETWORKS.values() for network in networks})
+    in_cluster = sorted({network for facts in CATALOGUE.values() for network in facts.in_cluster()})
     return ["localhost", "127.0.0.1", snapshot.subnet_pool, *map(str, in_cluster), snapshot.base_domain]
 
 

@@ -14,6 +14,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kenv.catalogue import facts_for
 from kenv.errors import InvalidInput, KenvError
 from kenv.inventory.model import Environment
 from kenv.inventory.validation import (
@@ -95,7 +96,7 @@ def _row(cells: dict[str, str], line: int, source: str) -> CsvRow:
                 check_host_port(port, column, allow_privileged=True)
         subnet_text = cells.get("cluster_subnet", "")
         subnet = parse_cidr(subnet_text) if subnet_text else None
-        if subnet is not None and provider not in ("k3d", "minikube"):
+        if subnet is not None and not facts_for(provider).has_subnet:
             raise InvalidInput(
                 f"{provider} environments cannot have a subnet ({subnet})", hint="leave cluster_subnet empty"
             )

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kenv.catalogue import facts_for
 from kenv.errors import Conflict, KenvError
 from kenv.inventory.allocation import lowest_free_port
 from kenv.inventory.csv_format import CsvRow
@@ -195,7 +196,7 @@ def _check_free(inventory: Inventory, record: ImportRecord, existing: Environmen
 
 def _insert(inventory: Inventory, record: ImportRecord, policy: AllocationPolicy, host: HostProbe) -> None:
     ports = dict(record.ports)
-    if "api" not in ports and record.provider != "external":
+    if "api" not in ports and facts_for(record.provider).api_port_on_host:
         taken = set(inventory.port_holders()) | set(ports.values())
         api = lowest_free_port(policy.port_ranges["api"], taken, host.port_is_free)
         if api is not None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kenv.catalogue import facts_for
 from kenv.errors import InvalidInput, KenvError
 from kenv.inventory.database import parse_url
 from kenv.inventory.importer import ImportRecord
@@ -112,7 +113,7 @@ def _record(row: dict[str, Any]) -> ImportRecord:
         provider = validate_provider(base["provider"].lower())
         subnet_value = row.get("subnet")
         subnet = parse_cidr(str(ipaddress.ip_network(str(subnet_value), strict=False))) if subnet_value else None
-        if provider == "kind":
+        if not facts_for(provider).has_subnet:
             subnet = None  # kind clusters shared the 'kind' network whatever the row said
         ports = {}
         for purpose in ("http", "https", "pf"):

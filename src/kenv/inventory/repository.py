@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from kenv.catalogue import facts_for
 from kenv.errors import Conflict, InvalidInput, KenvError, NotFound
 from kenv.inventory import schema
 from kenv.inventory.allocation import lowest_free_port, lowest_free_subnet
@@ -592,7 +593,22 @@ def open_inventory(url: str, *, migrate: bool = True) -> Inventory:
     return Inventory(db)
 
 
-def ensure_ports_spec(spec_ports: Mapping[str, PortChoice], provider: str) -> tuple[tuple[str, PortChoice], ...]:
-    """Fill purposes the caller left out: AUTO for clusters kenv runs, none for external ones."""
-    default: PortChoice = None if provider == "external" else AUTO
-    return tuple((p, spec_ports.get(p, default)) for p in PORT_PURPOSES)
+def ensure_ports_spec(
+    spec_ports: Mapping[str, PortChoice], provider: str, nodes: int = 1
+) -> tuple[tuple[str, PortChoice], ...]:
+    """Fill purposes the caller left out with what the provider can publish (catalogue): AUTO
+    where kenv chooses a host port, none where the tool cannot publish one (an adopted cluster,
+    minikube's API, minikube's ingress on a multi-node profile)."""
+    facts = facts_for(provider)
+
+    def default(purpose: str) -> PortChoice:
+        if not facts.managed:
+            return None
+        if purpose == "api":
+            return AUTO if facts.api_port_on_host else None
+        if purpose in ("http", "https"):
+            publishable = facts.publishes_ingress_ports and (nodes <= 1 or facts.host_ports_with_agents)
+            return AUTO if publishable else None
+        return AUTO
+
+    return tuple((p, spec_ports[p] if p in spec_ports else default(p)) for p in PORT_PURPOSES)

@@ -159,8 +159,19 @@ POSTGRES_V1 = [
     "CREATE INDEX operations_environment ON operations (environment, id)",
 ]
 
+# v2: minikube's API server is published by Docker on a random host port (its --apiserver-port
+# is the port inside the node container), so the API port v1 held for minikube environments was
+# never theirs: it is given back to the pool.
+V2_FREE_MINIKUBE_API_PORTS = [
+    """
+    DELETE FROM host_ports WHERE purpose = 'api'
+      AND environment_id IN (SELECT id FROM environments WHERE provider = 'minikube')
+    """
+]
+
 MIGRATIONS: dict[int, dict[str, list[str]]] = {
     1: {"sqlite": SQLITE_V1, "postgresql": POSTGRES_V1},
+    2: {"sqlite": V2_FREE_MINIKUBE_API_PORTS, "postgresql": V2_FREE_MINIKUBE_API_PORTS},
 }
 LATEST_VERSION = max(MIGRATIONS)
 

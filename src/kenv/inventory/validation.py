@@ -14,8 +14,9 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from kenv.catalogue import CATALOGUE, PROVIDERS, facts_for
 from kenv.errors import InvalidInput
-from kenv.inventory.model import MANAGEMENT_NAME, PROVIDERS, ROLES
+from kenv.inventory.model import MANAGEMENT_NAME, ROLES
 
 NAME_MAX_LENGTH = 32
 _NAME_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
@@ -25,14 +26,18 @@ _LABEL_VALUE_RE = re.compile(r"([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?"
 NODE_PORT_RANGE = (30000, 32767)
 PRIVILEGED_BELOW = 1024
 
-# Networks inside the clusters. A Docker subnet overlapping them makes node traffic to that
-# range ambiguous (pods or services on one side, containers on the other).
+# Networks inside the clusters (from the catalogue). A Docker subnet overlapping them makes node
+# traffic to that range ambiguous (pods or services on one side, containers on the other).
 IN_CLUSTER_NETWORKS: dict[str, tuple[ipaddress.IPv4Network, ...]] = {
-    "k3d": (ipaddress.IPv4Network("10.42.0.0/16"), ipaddress.IPv4Network("10.43.0.0/16")),
-    "kind": (ipaddress.IPv4Network("10.244.0.0/16"), ipaddress.IPv4Network("10.96.0.0/12")),
-    "minikube": (ipaddress.IPv4Network("10.244.0.0/16"), ipaddress.IPv4Network("10.96.0.0/12")),
-    "external": (),
+    name: facts.in_cluster() for name, facts in CATALOGUE.items()
 }
+
+
+def _no_subnet_hint(provider: str) -> str:
+    network = facts_for(provider).network_name("NAME")
+    if network:
+        return f"{provider} clusters share Docker's {network!r} network; use --subnet none"
+    return f"{provider} clusters have no Docker network kenv manages; use --subnet none"
 
 
 class Auto:
@@ -124,7 +129,7 @@ def check_node_port(port: int) -> int:
 
 def parse_subnet_choice(text: str | None, provider: str) -> SubnetChoice:
     """'auto' / 'none' / a CIDR. kind and external environments have no subnet of their own."""
-    has_own_network = provider in ("k3d", "minikube")
+    has_own_network = facts_for(provider).has_subnet
     if text is None:
         return AUTO if has_own_network else None
     value = text.strip()
@@ -132,7 +137,7 @@ def parse_subnet_choice(text: str | None, provider: str) -> SubnetChoice:
         if not has_own_network:
             raise InvalidInput(
                 f"{provider} environments have no subnet of their own",
-                hint="kind clusters share Docker's 'kind' network; use --subnet none",
+                hint=_no_subnet_hint(provider),
             )
         return AUTO
     if value.lower() in ("none", ""):
@@ -141,7 +146,7 @@ def parse_subnet_choice(text: str | None, provider: str) -> SubnetChoice:
     if not has_own_network:
         raise InvalidInput(
             f"{provider} environments cannot have a subnet ({value})",
-            hint="kind clusters share Docker's 'kind' network; use --subnet none",
+            hint=_no_subnet_hint(provider),
         )
     clash = next((n for n in IN_CLUSTER_NETWORKS[provider] if n.overlaps(network)), None)
     if clash is not None:
@@ -165,6 +170,19 @@ def parse_cidr(value: str) -> ipaddress.IPv4Network:
     if not 8 <= network.prefixlen <= 28:
         raise InvalidInput(f"subnet {value!r} has prefix /{network.prefixlen}", hint="use a prefix between /8 and /28")
     return network
+
+
+def check_node_counts(provider: str, servers: int, agents: int) -> None:
+    """Servers and agents the provider's tool can really make, so no record claims nodes that never exist."""
+    facts = facts_for(provider)
+    if servers not in facts.server_counts:
+        allowed = ", ".join(map(str, facts.server_counts))
+        raise InvalidInput(
+            f"{provider} cannot make {servers} server(s): {facts.server_counts_reason}",
+            hint=f"use --servers {allowed if len(facts.server_counts) < 4 else '1-9'}",
+        )
+    if not 0 <= agents <= facts.max_agents:
+        raise InvalidInput(f"agents {agents} is out of range", hint=f"use 0-{facts.max_agents}")
 
 
 def parse_labels(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -212,15 +230,29 @@ def check_spec(spec: EnvironmentSpec) -> EnvironmentSpec:
     validate_name(spec.name, role=spec.role)
     validate_provider(spec.provider)
     check_node_port(spec.node_port)
-    if spec.subnet is not None and spec.provider not in ("k3d", "minikube"):
+    facts = facts_for(spec.provider)
+    if spec.subnet is not None and not facts.has_subnet:
         raise InvalidInput(
             f"{spec.provider} environments have no subnet of their own",
-            hint="kind clusters share Docker's 'kind' network; use --subnet none",
+            hint=_no_subnet_hint(spec.provider),
         )
-    if not 1 <= spec.servers <= 9:
-        raise InvalidInput(f"servers {spec.servers} is out of range", hint="use 1-9")
-    if not 0 <= spec.agents <= 99:
-        raise InvalidInput(f"agents {spec.agents} is out of range", hint="use 0-99")
+    check_node_counts(spec.provider, spec.servers, spec.agents)
+    if spec.servers + spec.agents > 1 and not facts.host_ports_with_agents:
+        published = [purpose for purpose, choice in spec.ports if purpose in ("http", "https") and choice is not None]
+        if published:
+            flags = " ".join(f"--{purpose}-port none" for purpose in published)
+            raise InvalidInput(
+                f"{spec.provider} cannot publish host ports on a multi-node cluster: it gives --ports to every "
+                "node container, so the second node fails with 'port is already allocated' (minikube#12776)",
+                hint=f"add {flags} to reach the ingress through the node port instead, "
+                "or use k3d or kind for a multi-node environment with host ports",
+            )
+    api = spec.port_choices().get("api")
+    if api is not None and facts.managed and not facts.api_port_on_host:
+        raise InvalidInput(
+            f"{spec.provider} publishes its API server on a random host port that kenv cannot choose",
+            hint="drop --api-port (the kubeconfig from `kenv kubeconfig NAME` always points at the current one)",
+        )
     seen: dict[int, str] = {}
     for purpose, choice in spec.ports:
         if isinstance(choice, int):

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from kenv.catalogue import facts_for
 from kenv.inventory.model import Environment
-from kenv.runtime.process import CommandResult, Runner
+from kenv.runtime.process import CommandResult
 
 
 @dataclass(frozen=True)
@@ -28,24 +29,56 @@ class CreateOptions:
 
 
 @dataclass(frozen=True)
+class NodeState:
+    """One node container as the tool (or Docker) reports it."""
+
+    name: str
+    role: str  # server | agent | loadbalancer
+    running: bool
+
+
+@dataclass(frozen=True)
 class ClusterState:
     """What actually runs, as the provider's own tool reports it."""
 
     name: str
     provider: str
-    running: bool
-    nodes: tuple[str, ...]
-    servers_running: int = 0
-    servers: int = 0
+    nodes: tuple[NodeState, ...] = ()
     api_port: int | None = None
     host_ports: dict[int, int] = field(default_factory=dict)  # host port -> container port
     network: str | None = None
     subnet: str | None = None
+    node_ip: str | None = None  # the first node's address on its Docker network
 
     @property
-    def complete(self) -> bool:
-        """Every server node is up: a cluster left half-made by a killed create is not complete."""
-        return self.running and self.servers_running >= max(self.servers, 1)
+    def running(self) -> bool:
+        """A server node runs: the cluster is (at least partly) up."""
+        return any(n.running for n in self.nodes if n.role == "server")
+
+    @property
+    def node_names(self) -> tuple[str, ...]:
+        return tuple(n.name for n in self.nodes)
+
+    def shortfall(self, servers: int, agents: int) -> str | None:
+        """Why the cluster is not the complete, running one the record describes (None: it is).
+
+        Every node counts: servers, agents and the load balancer the tool puts in front. A create
+        killed half-way leaves some of them (k3d starts the servers first, then agents and the
+        load balancer), and a cluster missing its load balancer answers nothing on the API port
+        its kubeconfig names."""
+        facts = facts_for(self.provider)
+        if not facts.managed:
+            return None if self.running else "not reachable"
+        expected = facts.expected_nodes(servers, agents)
+        stopped = [n.name for n in self.nodes if not n.running]
+        if len(self.nodes) < expected:
+            return f"{len(self.nodes)} of {expected} node(s) exist"
+        if stopped:
+            return f"not running: {', '.join(stopped)}"
+        return None
+
+    def complete(self, servers: int, agents: int) -> bool:
+        return self.shortfall(servers, agents) is None
 
 
 class Provider(Protocol):
@@ -53,11 +86,6 @@ class Provider(Protocol):
     tool: str
 
     def context_name(self, env: Environment) -> str: ...
-
-    def own_network(self, name: str) -> str | None:
-        """The Docker network kenv creates, with the environment's subnet, before the cluster
-        (k3d refuses --subnet for a named network); None when the tool makes its own."""
-        ...
 
     def create(self, env: Environment, options: CreateOptions) -> None: ...
 
@@ -80,6 +108,13 @@ class Provider(Protocol):
     def import_images(self, env: Environment, images: list[str]) -> None: ...
 
 
+def own_kubeconfig(data_dir: Path, name: str) -> Path:
+    """The environment's own kubeconfig file. Every tool that reads KUBECONFIG is pointed at it,
+    so no tool ever edits the user's default kubeconfig (k3d delete and minikube start/stop/delete
+    rewrite whatever file KUBECONFIG names, or ~/.kube/config)."""
+    return data_dir / "kubeconfig" / f"{name}.yaml"
+
+
 def write_private(path: Path, text: str) -> None:
     """Kubeconfigs hold credentials: written 0600, atomically, directory 0700."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -88,25 +123,3 @@ def write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(temp, path)
-
-
-def provider_for(name: str, runner: Runner, data_dir: Path) -> Provider:
-    from kenv.errors import InvalidInput
-
-    if name == "k3d":
-        from kenv.providers.k3d import K3d
-
-        return K3d(runner, data_dir)
-    if name == "kind":
-        from kenv.providers.kind import Kind
-
-        return Kind(runner, data_dir)
-    if name == "minikube":
-        from kenv.providers.minikube import Minikube
-
-        return Minikube(runner, data_dir)
-    if name == "external":
-        from kenv.providers.external import External
-
-        return External(runner, data_dir)
-    raise InvalidInput(f"unknown provider {name!r}", hint="use k3d, kind, minikube or external")

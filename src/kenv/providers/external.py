@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kenv.errors import InvalidInput
 from kenv.inventory.model import Environment
-from kenv.providers.base import ClusterState, CreateOptions, write_private
+from kenv.providers.base import ClusterState, CreateOptions, NodeState, write_private
 from kenv.runtime.process import CommandResult, Runner
 
 CONTEXT_LABEL = "kenv.io/context"
@@ -25,19 +25,17 @@ class External:
     def context_name(self, env: Environment) -> str:
         return env.labels.get(CONTEXT_LABEL, env.name)
 
-    def own_network(self, name: str) -> str | None:
-        return None
-
     def _source_kubeconfig(self) -> str:
+        """Where the user's contexts are, as shown in messages: KUBECONFIG may list several files."""
         return os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
 
+    def _kubectl(self, *args: str, mutating: bool, check: bool = True) -> CommandResult:
+        # kubectl itself reads KUBECONFIG (merging every file it lists) or ~/.kube/config;
+        # `--kubeconfig` takes one path, so passing it a list would find no context at all.
+        return self.runner.run(["kubectl", *args], timeout=30, mutating=mutating, check=check)
+
     def _contexts(self) -> list[str]:
-        result = self.runner.run(
-            ["kubectl", "config", "get-contexts", "-o", "name", "--kubeconfig", self._source_kubeconfig()],
-            timeout=30,
-            mutating=False,
-            check=False,
-        )
+        result = self._kubectl("config", "get-contexts", "-o", "name", mutating=False, check=False)
         return result.stdout.split() if result.ok else []
 
     def create(self, env: Environment, options: CreateOptions) -> None:
@@ -58,7 +56,7 @@ class External:
     def state(self, env: Environment) -> ClusterState | None:
         if self.context_name(env) not in self._contexts():
             return None
-        return ClusterState(env.name, "external", True, (), servers_running=1, servers=1)
+        return ClusterState(env.name, "external", (NodeState(self.context_name(env), "server", True),))
 
     def start(self, env: Environment) -> None:
         raise InvalidInput(f"{env.name!r} is an external cluster", hint="start it with the tool that runs it")
@@ -67,21 +65,8 @@ class External:
         raise InvalidInput(f"{env.name!r} is an external cluster", hint="stop it with the tool that runs it")
 
     def write_kubeconfig(self, env: Environment, path: Path) -> None:
-        text = self.runner.run(
-            [
-                "kubectl",
-                "config",
-                "view",
-                "--minify",
-                "--flatten",
-                "--raw",
-                "--context",
-                self.context_name(env),
-                "--kubeconfig",
-                self._source_kubeconfig(),
-            ],
-            timeout=30,
-            mutating=True,
+        text = self._kubectl(
+            "config", "view", "--minify", "--flatten", "--raw", "--context", self.context_name(env), mutating=True
         ).stdout
         if not self.runner.dry_run:
             write_private(path, text)

@@ -1,19 +1,26 @@
-"""k3d v5. The environment's Docker network is created by kenv beforehand with the allocated
-subnet (k3d refuses --subnet for an existing network), the API binds 127.0.0.1:api_port, the
-load balancer publishes http_port->80 and https_port->443, and the user's default kubeconfig
-is never touched (kenv writes the environment's own file)."""
+"""k3d v5. k3d makes the environment's network `k3d-<name>` itself from `--subnet` (a network
+k3d makes is "managed": it pins every node's IP, so a multi-server cluster keeps its etcd peers
+across stop/start, which it does not on a network made beforehand, `pkg/client/cluster.go`),
+the API binds 127.0.0.1:api_port, the load balancer publishes http_port->80 and
+https_port->443. Every k3d call reads KUBECONFIG pointed at the environment's own file: `k3d
+cluster delete` rewrites the default kubeconfig otherwise (`cmd/cluster/clusterDelete.go`)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Any
 
+from kenv.errors import InvalidInput
 from kenv.inventory.model import Environment
-from kenv.providers.base import ClusterState, CreateOptions, write_private
+from kenv.providers.base import ClusterState, CreateOptions, NodeState, own_kubeconfig, write_private
+from kenv.runtime import docker
 from kenv.runtime.process import CommandResult, Runner
 
 DEFAULT_IMAGE = "rancher/k3s:v1.31.5-k3s1"
+# k3d's node roles (pkg/types/types.go) in kenv's words; "noRole" and "registry" are not cluster nodes.
+_ROLES = {"server": "server", "agent": "agent", "loadbalancer": "loadbalancer"}
 QUERY_TIMEOUT = 30.0
 
 
@@ -28,8 +35,9 @@ class K3d:
     def context_name(self, env: Environment) -> str:
         return f"k3d-{env.name}"
 
-    def own_network(self, name: str) -> str | None:
-        return f"k3d-{name}"
+    def _run(self, env: Environment, argv: list[str], *, timeout: float, mutating: bool = True) -> CommandResult:
+        kubeconfig = own_kubeconfig(self.data_dir, env.name)
+        return self.runner.run(argv, timeout=timeout, mutating=mutating, extra_env={"KUBECONFIG": str(kubeconfig)})
 
     def image(self, env: Environment) -> str:
         version = env.k8s_version
@@ -49,7 +57,7 @@ class K3d:
             "--kubeconfig-switch-context=false",
         ]  # fmt: skip
         if env.subnet is not None:
-            argv += ["--network", f"k3d-{env.name}"]
+            argv += ["--subnet", str(env.subnet)]
         if env.port("api"):
             argv += ["--api-port", f"127.0.0.1:{env.port('api')}"]
         if env.port("http"):
@@ -61,11 +69,26 @@ class K3d:
         return argv
 
     def create(self, env: Environment, options: CreateOptions) -> None:
+        if env.subnet is not None:
+            self._check_network_free(env, env.subnet)
         # k3d's own --timeout bounds the wait; ours adds a margin for image import and rollback.
-        self.runner.run(self.create_argv(env, options), timeout=options.timeout + 120)
+        self._run(env, self.create_argv(env, options), timeout=options.timeout + 120)
+
+    def _check_network_free(self, env: Environment, subnet: ipaddress.IPv4Network) -> None:
+        """k3d reuses a network that already has the name `k3d-<name>`, whatever its subnet: the
+        cluster would then not be where the inventory says, so such a network stops the create."""
+        network = f"k3d-{env.name}"
+        details = docker.inspect_network(self.runner, network)
+        if details is not None and subnet not in details.subnets:
+            raise InvalidInput(
+                f"Docker network {network} exists with subnet "
+                f"{', '.join(map(str, details.subnets)) or 'none'}, not {subnet}",
+                hint=f"remove it (`docker network rm {network}`) if nothing uses it, "
+                f"or `kenv unregister {env.name}` and register the environment again with another --subnet",
+            )
 
     def delete(self, env: Environment) -> None:
-        self.runner.run(["k3d", "cluster", "delete", env.name], timeout=300)
+        self._run(env, ["k3d", "cluster", "delete", env.name], timeout=300)
 
     def _list(self) -> list[dict[str, Any]]:
         out = self.runner.run(["k3d", "cluster", "list", "-o", "json"], timeout=QUERY_TIMEOUT, mutating=False).stdout
@@ -95,10 +118,14 @@ class K3d:
         return ClusterState(
             name=item.get("name", ""),
             provider="k3d",
-            running=int(item.get("serversRunning", 0)) > 0,
-            nodes=tuple(n.get("name", "") for n in nodes),
-            servers_running=int(item.get("serversRunning", 0)),
-            servers=int(item.get("serversCount", 0)),
+            nodes=tuple(
+                NodeState(
+                    name=n.get("name", ""),
+                    role=_ROLES.get(n.get("role", ""), n.get("role", "")),
+                    running=bool((n.get("State") or {}).get("Running")),
+                )
+                for n in nodes
+            ),
             api_port=api_port,
             host_ports=host_ports,
             network=network.get("name"),
@@ -112,23 +139,23 @@ class K3d:
         return next((c for c in self.list_clusters() if c.name == env.name), None)
 
     def start(self, env: Environment) -> None:
-        self.runner.run(["k3d", "cluster", "start", env.name, "--wait"], timeout=300)
+        self._run(env, ["k3d", "cluster", "start", env.name, "--wait"], timeout=300)
 
     def stop(self, env: Environment) -> None:
-        self.runner.run(["k3d", "cluster", "stop", env.name], timeout=300)
+        self._run(env, ["k3d", "cluster", "stop", env.name], timeout=300)
 
     def write_kubeconfig(self, env: Environment, path: Path) -> None:
         # Counted as a change: it produces the kubeconfig file, so a dry run lists it in the plan.
-        text = self.runner.run(["k3d", "kubeconfig", "get", env.name], timeout=QUERY_TIMEOUT).stdout
+        text = self._run(env, ["k3d", "kubeconfig", "get", env.name], timeout=QUERY_TIMEOUT).stdout
         if not self.runner.dry_run:
             write_private(path, text)
 
     def node_names(self, env: Environment) -> list[str]:
         state = self.state(env)
-        return [n for n in (state.nodes if state else ()) if not n.endswith("-serverlb")]
+        return [n.name for n in (state.nodes if state else ()) if n.role != "loadbalancer"]
 
     def exec_in_node(self, env: Environment, node: str, argv: list[str]) -> CommandResult:
         return self.runner.run(["docker", "exec", node, *argv], timeout=120, mutating=False, check=False)
 
     def import_images(self, env: Environment, images: list[str]) -> None:
-        self.runner.run(["k3d", "image", "import", *images, "-c", env.name], timeout=600)
+        self._run(env, ["k3d", "image", "import", *images, "-c", env.name], timeout=600)

@@ -1,6 +1,10 @@
 """kind. A generated config (name, apiServerAddress 127.0.0.1, apiServerPort, extraPortMappings
 for 80/443, nodes) and the environment's own kubeconfig file: concurrent kind creates fail on a
-shared one (kind#1425). kind clusters share Docker's 'kind' network, so they have no subnet."""
+shared one (kind#1425). kind clusters share Docker's 'kind' network, so they have no subnet.
+
+The nodes and whether they run are read from Docker by kind's own labels
+(`pkg/cluster/internal/providers/docker/constants.go`): `kind get nodes` lists stopped node
+containers too (it runs `docker ps -a`), and kind has no start or stop of its own."""
 
 from __future__ import annotations
 
@@ -8,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from kenv.inventory.model import Environment
-from kenv.providers.base import ClusterState, CreateOptions, write_private
+from kenv.providers.base import ClusterState, CreateOptions, NodeState, own_kubeconfig, write_private
 from kenv.runtime import docker
 from kenv.runtime.process import CommandResult, Runner
 
 DEFAULT_IMAGE = "kindest/node:v1.31.12"
 QUERY_TIMEOUT = 30.0
+CLUSTER_LABEL = "io.x-k8s.kind.cluster"
+ROLE_LABEL = "io.x-k8s.kind.role"
+# kind's node roles in kenv's words.
+_ROLES = {"control-plane": "server", "worker": "agent", "external-load-balancer": "loadbalancer"}
 
 
 def render_config(env: Environment) -> dict[str, Any]:
@@ -51,9 +59,6 @@ class Kind:
     def context_name(self, env: Environment) -> str:
         return f"kind-{env.name}"
 
-    def own_network(self, name: str) -> str | None:
-        return None
-
     def image(self, env: Environment) -> str:
         version = env.k8s_version
         if not version:
@@ -74,42 +79,38 @@ class Kind:
 
     def delete(self, env: Environment) -> None:
         # With its own kubeconfig, so kind never edits the user's default one.
-        kubeconfig = self.data_dir / "kubeconfig" / f"{env.name}.yaml"
+        kubeconfig = own_kubeconfig(self.data_dir, env.name)
         self.runner.run(["kind", "delete", "cluster", "--name", env.name, "--kubeconfig", str(kubeconfig)], timeout=300)
 
-    def _names(self) -> list[str]:
-        out = self.runner.run(["kind", "get", "clusters"], timeout=QUERY_TIMEOUT, mutating=False).stdout
-        return [line.strip() for line in out.splitlines() if line.strip()]
-
-    def node_names(self, env: Environment) -> list[str]:
-        out = self.runner.run(
-            ["kind", "get", "nodes", "--name", env.name], timeout=QUERY_TIMEOUT, mutating=False, check=False
-        ).stdout
-        return [line.strip() for line in out.splitlines() if line.strip()]
-
     def list_clusters(self) -> list[ClusterState]:
-        states = []
-        for name in self._names():
-            out = self.runner.run(
-                ["kind", "get", "nodes", "--name", name], timeout=QUERY_TIMEOUT, mutating=False, check=False
-            ).stdout
-            nodes = tuple(line.strip() for line in out.splitlines() if line.strip())
-            servers = sum(1 for n in nodes if "control-plane" in n)
-            # kind reports nodes, not whether their containers run; node containers that exist are
-            # taken as running and `kenv verify` checks the API for real.
-            states.append(
-                ClusterState(name, "kind", bool(nodes), nodes, servers_running=servers, servers=servers, network="kind")
-            )
-        return states
+        nodes: dict[str, list[NodeState]] = {}
+        for container in docker.list_containers(self.runner, CLUSTER_LABEL):
+            role = container.labels.get(ROLE_LABEL, "")
+            node = NodeState(container.name, _ROLES.get(role, role), container.running)
+            nodes.setdefault(container.labels.get(CLUSTER_LABEL, ""), []).append(node)
+        return [
+            ClusterState(name, "kind", tuple(members), network="kind")
+            for name, members in sorted(nodes.items())
+            if name
+        ]
 
     def state(self, env: Environment) -> ClusterState | None:
         return next((c for c in self.list_clusters() if c.name == env.name), None)
 
+    def node_names(self, env: Environment) -> list[str]:
+        state = self.state(env)
+        return [n.name for n in (state.nodes if state else ()) if n.role != "loadbalancer"]
+
+    def _containers(self, env: Environment) -> list[str]:
+        state = self.state(env)
+        return list(state.node_names) if state else []
+
     def start(self, env: Environment) -> None:
-        docker.container_action(self.runner, "start", self.node_names(env))
+        # Every node container, the load balancer in front of several control planes included.
+        docker.container_action(self.runner, "start", self._containers(env))
 
     def stop(self, env: Environment) -> None:
-        docker.container_action(self.runner, "stop", self.node_names(env))
+        docker.container_action(self.runner, "stop", self._containers(env))
 
     def write_kubeconfig(self, env: Environment, path: Path) -> None:
         # Counted as a change: it produces the kubeconfig file, so a dry run lists it in the plan.

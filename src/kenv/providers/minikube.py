@@ -1,18 +1,40 @@
-"""minikube with the docker driver: a profile per environment on its own --subnet, the API on
---apiserver-port, ingress ports published with --ports. KUBECONFIG points minikube at the
-environment's own kubeconfig file, so the user's default one is never touched."""
+"""minikube with the docker driver: a profile per environment on its own --subnet, ingress ports
+published with --ports.
+
+What the real minikube does that shapes this module (sources in tests/fakes/README.md):
+- every command that touches a kubeconfig (start, stop, delete, update-context) edits the file
+  KUBECONFIG names, else ~/.kube/config, and stop/delete remove the context named like the
+  profile, so every call runs with KUBECONFIG pointed at the environment's own file;
+- the API server's port is the port inside the node container; Docker publishes it on a random
+  host port that changes at every start, so kenv records no API port for minikube and the
+  kubeconfig (refreshed by `update-context`) is the way to the API;
+- `--subnet` is only where minikube starts looking: a taken subnet is skipped silently, so the
+  node's real address is checked after create;
+- a healthy profile's status is "OK" since v1.35.0, "Running" before;
+- `--ports` goes to every node container (minikube#12776): validation refuses host ports on a
+  multi-node profile; `--ha` makes exactly three control planes.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Any
 
+from kenv.errors import KenvError
 from kenv.inventory.model import Environment
-from kenv.providers.base import ClusterState, CreateOptions
-from kenv.runtime.process import CommandResult, Runner
+from kenv.providers.base import ClusterState, CreateOptions, NodeState, own_kubeconfig
+from kenv.runtime.process import CommandResult, Runner, failure
 
 QUERY_TIMEOUT = 60.0
+HA_SERVERS = 3
+# `minikube profile list` statuses (pkg/minikube/cluster/status.go since v1.35.0, profile_list.go
+# before): a healthy profile is "OK" since v1.35.0 and "Running" before; a healthy HA profile is
+# "HAppy"; an HA profile with two of its three control planes is "Degraded". Everything else
+# (Stopped, Starting, Paused, Error, Unknown, "" ...) is a profile that does not run.
+HEALTHY = frozenset({"OK", "Running", "HAppy"})
+PARTLY_RUNNING = frozenset({"Degraded", "Warning"})
 
 
 class Minikube:
@@ -26,8 +48,20 @@ class Minikube:
     def context_name(self, env: Environment) -> str:
         return env.name
 
-    def own_network(self, name: str) -> str | None:
-        return None  # minikube makes its own network from --subnet
+    def _run(
+        self,
+        env_name: str,
+        argv: list[str],
+        *,
+        timeout: float,
+        mutating: bool = True,
+        check: bool = True,
+        kubeconfig: Path | None = None,
+    ) -> CommandResult:
+        path = kubeconfig or own_kubeconfig(self.data_dir, env_name)
+        return self.runner.run(
+            argv, timeout=timeout, mutating=mutating, check=check, extra_env={"KUBECONFIG": str(path)}
+        )
 
     def create_argv(self, env: Environment, options: CreateOptions) -> list[str]:
         argv = [
@@ -37,10 +71,10 @@ class Minikube:
             f"--nodes={env.servers + env.agents}",
             f"--wait-timeout={int(options.timeout)}s",
         ]  # fmt: skip
+        if env.servers == HA_SERVERS:
+            argv.append("--ha")
         if env.subnet is not None:
             argv.append(f"--subnet={env.subnet}")
-        if env.port("api"):
-            argv.append(f"--apiserver-port={env.port('api')}")
         for purpose, container_port in (("http", 80), ("https", 443)):
             if env.port(purpose):
                 argv.append(f"--ports=127.0.0.1:{env.port(purpose)}:{container_port}")
@@ -53,14 +87,43 @@ class Minikube:
         return argv
 
     def create(self, env: Environment, options: CreateOptions) -> None:
-        self.runner.run(
+        result = self._run(
+            env.name,
             self.create_argv(env, options),
             timeout=options.timeout + 120,
-            extra_env={"KUBECONFIG": str(options.kubeconfig)},
+            kubeconfig=options.kubeconfig,
+            check=False,
+        )
+        if not result.ok:
+            if "FreeSubnet" in result.stderr:
+                # minikube#15516: a --subnet CIDR that another network holds makes minikube panic
+                # in network.FreeSubnet (exit 2), a goroutine trace instead of a message.
+                raise KenvError(
+                    f"minikube crashed looking for a free subnet: {env.subnet} is taken by another network "
+                    "or host interface (minikube#15516)",
+                    hint=f"find what holds it (`docker network ls`, `ip route`), or `kenv unregister {env.name}` "
+                    "and create the environment again with another --subnet",
+                )
+            raise failure(result)
+        if env.subnet is None or self.runner.dry_run:
+            return
+        state = self.state(env)
+        address = state.node_ip if state else None
+        if address and ipaddress.ip_address(address) in env.subnet:
+            return
+        # minikube moved on to another subnet (or Docker's default bridge) without failing: the
+        # cluster is not where the inventory says, so it is removed rather than recorded wrongly.
+        self.delete(env)
+        raise KenvError(
+            f"minikube put {env.name} at {address or 'an unknown address'} "
+            f"on network {(state.network if state else None) or '?'}, outside its subnet {env.subnet} "
+            "(minikube skips a subnet another Docker network holds); the profile was deleted",
+            hint=f"find the network that holds {env.subnet} with `docker network ls`, "
+            f"or give the environment another one (`kenv unregister {env.name}` and create it with --subnet)",
         )
 
     def delete(self, env: Environment) -> None:
-        self.runner.run(["minikube", "delete", "-p", env.name], timeout=300)
+        self._run(env.name, ["minikube", "delete", "-p", env.name], timeout=300)
 
     def _profiles(self) -> list[dict[str, Any]]:
         result = self.runner.run(
@@ -69,61 +132,69 @@ class Minikube:
         try:
             data = json.loads(result.stdout or "{}")
         except json.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
+            if not result.ok:
+                # Not the "no profiles" answer (that is JSON): minikube itself could not run.
+                raise failure(result)
             return []
         # With no profiles minikube prints an error object and exits non-zero: that is "none".
-        return list(data.get("valid") or []) if isinstance(data, dict) else []
+        return list(data.get("valid") or [])
+
+    @staticmethod
+    def _state(profile: dict[str, Any]) -> ClusterState:
+        config = profile.get("Config") or {}
+        status = str(profile.get("Status", ""))
+        name = str(profile.get("Name", ""))
+        nodes = []
+        for index, node in enumerate(config.get("Nodes") or []):
+            # The primary node's Name is "" in the profile; its container is named after the profile.
+            node_name = name if index == 0 else f"{name}-{node.get('Name') or f'm{index + 1:02d}'}"
+            role = "server" if node.get("ControlPlane") else "agent"
+            running = status in HEALTHY or (status in PARTLY_RUNNING and index == 0)
+            nodes.append(NodeState(node_name, role, running))
+        first = (config.get("Nodes") or [{}])[0]
+        return ClusterState(
+            name=name,
+            provider="minikube",
+            nodes=tuple(nodes),
+            network=config.get("Network") or name,
+            subnet=config.get("Subnet") or None,
+            node_ip=first.get("IP") or None,
+        )
 
     def list_clusters(self) -> list[ClusterState]:
-        states = []
-        for profile in self._profiles():
-            config = profile.get("Config") or {}
-            nodes = config.get("Nodes") or []
-            names = tuple(profile["Name"] if i == 0 else f"{profile['Name']}-m{i + 1:02d}" for i in range(len(nodes)))
-            running = profile.get("Status") == "Running"
-            servers = sum(1 for n in nodes if n.get("ControlPlane")) or 1
-            states.append(
-                ClusterState(
-                    name=profile["Name"],
-                    provider="minikube",
-                    running=running,
-                    nodes=names,
-                    servers_running=servers if running else 0,
-                    servers=servers,
-                    api_port=config.get("APIServerPort"),
-                    network=config.get("Network") or profile["Name"],
-                    subnet=config.get("Subnet") or None,
-                )
-            )
-        return states
+        return [self._state(profile) for profile in self._profiles() if profile.get("Name")]
 
     def state(self, env: Environment) -> ClusterState | None:
         return next((c for c in self.list_clusters() if c.name == env.name), None)
 
     def start(self, env: Environment) -> None:
-        self.runner.run(["minikube", "start", "-p", env.name], timeout=600)
+        self._run(env.name, ["minikube", "start", "-p", env.name], timeout=600)
 
     def stop(self, env: Environment) -> None:
-        self.runner.run(["minikube", "stop", "-p", env.name], timeout=300)
+        self._run(env.name, ["minikube", "stop", "-p", env.name], timeout=300)
 
     def write_kubeconfig(self, env: Environment, path: Path) -> None:
-        # minikube wrote the context into this file at start; update-context repairs a stale port.
-        self.runner.run(
-            ["minikube", "update-context", "-p", env.name],
-            timeout=QUERY_TIMEOUT,
-            extra_env={"KUBECONFIG": str(path)},
-        )
+        # minikube wrote the context into this file at start; update-context follows the API's
+        # host port, which Docker chooses anew at every start.
+        self._run(env.name, ["minikube", "update-context", "-p", env.name], timeout=QUERY_TIMEOUT, kubeconfig=path)
         if path.exists():
             path.chmod(0o600)
 
     def node_names(self, env: Environment) -> list[str]:
         state = self.state(env)
-        return list(state.nodes) if state else []
+        return list(state.node_names) if state else []
 
     def exec_in_node(self, env: Environment, node: str, argv: list[str]) -> CommandResult:
-        return self.runner.run(
-            ["minikube", "ssh", "-p", env.name, "-n", node, "--", *argv], timeout=120, mutating=False, check=False
+        return self._run(
+            env.name,
+            ["minikube", "ssh", "-p", env.name, "-n", node, "--", *argv],
+            timeout=120,
+            mutating=False,
+            check=False,
         )
 
     def import_images(self, env: Environment, images: list[str]) -> None:
         for image in images:
-            self.runner.run(["minikube", "image", "load", image, "-p", env.name], timeout=600)
+            self._run(env.name, ["minikube", "image", "load", image, "-p", env.name], timeout=600)

@@ -119,3 +119,44 @@ def container_action(runner: Runner, action: str, containers: list[str], timeout
 
 def exec_in_container(runner: Runner, container: str, argv: list[str], timeout: float = 120.0) -> str:
     return runner.run(["docker", "exec", container, *argv], timeout=timeout, mutating=False).stdout
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    state: str  # created | running | paused | restarting | removing | exited | dead
+    labels: dict[str, str]
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+def _labels(text: str) -> dict[str, str]:
+    """`docker ps`'s Labels column: "k=v,k=v" (docker/cli formatter/container.go joins them with ',')."""
+    labels = {}
+    for pair in text.split(","):
+        key, sep, value = pair.partition("=")
+        if sep and key:
+            labels[key] = value
+    return labels
+
+
+def list_containers(runner: Runner, label: str) -> list[Container]:
+    """Every container carrying `label` (any value), stopped ones included, with its real state.
+
+    One `docker ps -a` call: `kind get nodes` answers from the same command but drops the state,
+    so a stopped kind cluster would look like a running one."""
+    out = runner.run(
+        ["docker", "ps", "-a", "--no-trunc", "--filter", f"label={label}", "--format", "{{json .}}"],
+        timeout=QUERY_TIMEOUT,
+        mutating=False,
+    ).stdout
+    containers = []
+    for line in out.splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        name = str(item.get("Names", "")).split(",")[0]
+        containers.append(Container(name, str(item.get("State", "")), _labels(str(item.get("Labels", "")))))
+    return sorted(containers, key=lambda c: c.name)

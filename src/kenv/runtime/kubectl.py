@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from kenv.errors import ExternalCommandError
 from kenv.runtime.process import Runner
 
 REQUEST_TIMEOUT = "10s"
+log = logging.getLogger("kenv.runtime.kubectl")
 
 
 @dataclass(frozen=True)
@@ -105,20 +108,35 @@ class Kubectl:
         return result
 
     def dns_lookup(self, name: str = "kubernetes.default.svc.cluster.local", image: str = "busybox:1.36") -> str:
-        """Resolve `name` from inside the cluster with a throwaway pod; returns nslookup's output."""
-        pod = "kenv-dns-check"
-        return self.run(
-            "run",
-            pod,
-            "--image",
-            image,
-            "--restart=Never",
-            "--rm",
-            "-i",
-            "--quiet",
-            "--command",
-            "--",
-            "nslookup",
-            name,
-            mutating=True,
-        )
+        """Resolve `name` from inside the cluster with a throwaway pod; returns nslookup's output.
+
+        `kubectl run --rm` deletes the pod from the client after the attach ends, so a kubectl
+        that is killed (a slow image pull outlasting the timeout) leaves it behind: each run gets
+        a name of its own and deletes its pod itself, bounded, whatever happened."""
+        pod = f"kenv-dns-{secrets.token_hex(4)}"
+        try:
+            return self.run(
+                "run",
+                pod,
+                "--image",
+                image,
+                "--restart=Never",
+                "--rm",
+                "-i",
+                "--quiet",
+                "--command",
+                "--",
+                "nslookup",
+                name,
+                mutating=True,
+            )
+        finally:
+            self.delete_pod(pod)
+
+    def delete_pod(self, pod: str) -> None:
+        """Best effort, never waiting for the pod to terminate: a failure here must not hide the
+        check's own result."""
+        try:
+            self.run("delete", "pod", pod, "--ignore-not-found", "--wait=false", mutating=True, check=False)
+        except ExternalCommandError as exc:
+            log.debug("could not delete pod %s: %s", pod, exc)

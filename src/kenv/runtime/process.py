@@ -7,16 +7,19 @@ can print the exact plan; read-only commands still run because the plan depends 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 import shlex
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from kenv.catalogue import CATALOGUE
 from kenv.errors import ExternalCommandError
 
 log = logging.getLogger("kenv.runtime")
@@ -26,11 +29,9 @@ STDERR_TAIL_LINES = 5
 # How to install each tool kenv drives, for the "not found" message.
 INSTALL_HINTS = {
     "docker": "install Docker Engine (Debian/Ubuntu: apt-get install docker.io; macOS: Docker Desktop or colima)",
-    "k3d": "install k3d v5 (see https://k3d.io/#installation)",
-    "kind": "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)",
-    "minikube": "install minikube (https://minikube.sigs.k8s.io/docs/start/)",
     "kubectl": "install kubectl (https://kubernetes.io/docs/tasks/tools/)",
     "git": "install git (apt-get install git / brew install git)",
+    **{f.tool: f.install_hint for f in CATALOGUE.values() if f.tool is not None and f.install_hint is not None},
 }
 
 
@@ -49,13 +50,42 @@ class CommandResult:
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# client-go's log lines (klog): `E1201 10:00:00.123456   12345 memcache.go:265] ...`. kubectl
+# prints five of them before its own one-line verdict, which says the same thing.
+_KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\] ")
+STDERR_TAIL_CHARS = 400
+
+# What the docker CLI (and the tools built on its client: k3d, kind, minikube) print when no
+# engine answers.
+_ENGINE_DOWN = (
+    "Cannot connect to the Docker daemon",
+    "Is the docker daemon running?",
+    "error during connect",
+    "PROVIDER_DOCKER_NOT_RUNNING",
+)
+ENGINE_DOWN_HINT = (
+    "the Docker engine is not running: start it (`sudo systemctl start docker`, or open Docker Desktop / "
+    "colima) and run the command again"
+)
+
+
+def engine_down(text: str) -> bool:
+    """Whether a tool's output says that no Docker engine answered."""
+    return any(marker in text for marker in _ENGINE_DOWN)
 
 
 def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
-    """The last non-empty lines, colour codes removed, joined into one line for an error message."""
-    plain = _ANSI.sub("", text)
-    kept = [line for line in plain.strip().splitlines() if line.strip()][-lines:]
-    return " | ".join(line.strip() for line in kept)
+    """The last meaningful lines, colour codes and client-go log lines removed, repeats dropped,
+    joined into one line (at most STDERR_TAIL_CHARS) for an error message."""
+    plain = [line.strip() for line in _ANSI.sub("", text).strip().splitlines() if line.strip()]
+    verdicts = [line for line in plain if not _KLOG.match(line)] or [_KLOG.sub("", line) for line in plain]
+    kept: list[str] = []
+    for line in verdicts:
+        if line in kept:
+            kept.remove(line)
+        kept.append(line)
+    joined = " | ".join(kept[-lines:])
+    return joined if len(joined) <= STDERR_TAIL_CHARS else "..." + joined[-(STDERR_TAIL_CHARS - 3) :]
 
 
 @dataclass
@@ -95,6 +125,7 @@ class Runner:
                 text=True,
                 env=environment,
                 start_new_session=True,
+                preexec_fn=_die_with_parent(),  # noqa: PLW1509 - one async-signal-safe C call, see there
             )
         except FileNotFoundError as exc:
             tool = os.path.basename(args[0])
@@ -125,14 +156,61 @@ class Runner:
         if stderr.strip():
             log.debug("stderr: %s", stderr_tail(stderr, 20))
         if check and not result.ok:
-            tail = stderr_tail(stderr) or stderr_tail(stdout)
-            raise ExternalCommandError(
-                f"`{shlex.join(args)}` failed with exit code {result.returncode}: {tail or 'no output'}",
-                argv=list(args),
-                returncode=result.returncode,
-                stderr_tail=tail,
-            )
+            raise failure(result)
         return result
+
+
+def failure(result: CommandResult) -> ExternalCommandError:
+    """The error for a command that exited non-zero: argv, exit code and the tail of its output."""
+    tail = stderr_tail(result.stderr) or stderr_tail(result.stdout)
+    return ExternalCommandError(
+        f"`{shlex.join(result.argv)}` failed with exit code {result.returncode}: {tail or 'no output'}",
+        argv=list(result.argv),
+        returncode=result.returncode,
+        stderr_tail=tail,
+        hint=ENGINE_DOWN_HINT if engine_down(result.stderr + result.stdout) else None,
+    )
+
+
+PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _prctl() -> Callable[[int, int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        function: Callable[[int, int], int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return function
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """In the child, before exec: ask Linux to SIGKILL the tool when the kenv that started it dies.
+
+    The tool runs in a session of its own (so a timeout can kill its whole group, and Ctrl-C
+    reaches kenv first), which also means nothing would stop it when kenv itself is killed
+    (kill -9, a closed terminal): a `k3d cluster create` would go on racing with the rerun.
+    The signal is tied to the thread that forked, which waits for the tool, so it fires only when
+    kenv is gone. The hook does nothing but two system calls (no allocation, no import), which is
+    what keeps a preexec function safe in a process with threads (`apply --parallel`). Elsewhere
+    (macOS) there is no such signal; the per-environment lock still keeps two kenv from working
+    on one environment."""
+    prctl = _prctl()
+    if prctl is None:
+        return None
+    parent = os.getpid()
+    kill = int(signal.SIGKILL)
+
+    def arm() -> None:
+        prctl(PR_SET_PDEATHSIG, kill)
+        if os.getppid() != parent:  # kenv died between fork and prctl
+            os.kill(os.getpid(), kill)
+
+    return arm
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:

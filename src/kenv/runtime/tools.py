@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kenv.catalogue import CATALOGUE
 from kenv.errors import ExternalCommandError
 from kenv.runtime.process import INSTALL_HINTS, CommandResult, Runner, stderr_tail
 
@@ -45,12 +46,15 @@ class VersionRange:
 
 # The versions kenv's commands and output parsers were tested with. Outside them kenv may still
 # work, but flags and output formats it relies on have changed before (k3d v4 -> v5, kind 0.x).
+# The providers' tools take their ranges from the catalogue.
 TESTED_RANGES: dict[str, VersionRange] = {
     "docker": VersionRange((20, 10)),
     "kubectl": VersionRange((1, 27), (2,)),
-    "k3d": VersionRange((5, 4), (6,)),
-    "kind": VersionRange((0, 20), (1,)),
-    "minikube": VersionRange((1, 30), (2,)),
+    **{
+        facts.tool: VersionRange(*facts.tested_versions)
+        for facts in CATALOGUE.values()
+        if facts.tool is not None and facts.tested_versions is not None
+    },
 }
 
 

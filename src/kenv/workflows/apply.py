@@ -112,15 +112,16 @@ def _spec(
     labels = item.get("labels") or {}
     if not isinstance(labels, dict):
         raise InvalidInput("labels must be a mapping of key: value")
+    servers, agents = _int(item, "servers", 1), _int(item, "agents", 0)
     spec = EnvironmentSpec(
         name=name,
         provider=provider,
         role=_text(item.get("role", "business"), "role"),
         subnet=subnet,
-        ports=ensure_ports_spec(ports, provider),
+        ports=ensure_ports_spec(ports, provider, servers + agents),
         node_port=_int(item, "node_port", default_node_port),
-        servers=_int(item, "servers", 1),
-        agents=_int(item, "agents", 0),
+        servers=servers,
+        agents=agents,
         k8s_version=str(item["k8s_version"]) if item.get("k8s_version") else None,
         labels=tuple(parse_labels([f"{k}={v}" for k, v in labels.items()]).items()),
     )

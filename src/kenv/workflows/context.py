@@ -13,14 +13,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kenv.errors import KenvError
+from kenv.catalogue import facts_for
+from kenv.errors import ExternalCommandError, KenvError
 from kenv.inventory.repository import AllocationPolicy, Inventory, open_inventory
-from kenv.providers.base import Provider, provider_for
+from kenv.providers.base import Provider
+from kenv.providers.registry import provider_for
 from kenv.runtime.process import Runner
 from kenv.settings import Settings
 from kenv.workflows.engine import Progress, SilentProgress
 
 LOCK_WAIT_SECONDS = 30.0
+ENGINE = "docker engine"
 
 
 @dataclass
@@ -33,6 +36,7 @@ class WorkflowContext:
     _opened: list[Inventory] = field(default_factory=list)
     _guard: threading.Lock = field(default_factory=threading.Lock)
     _tools_checked: set[str] = field(default_factory=set)
+    _tool_problems: dict[str, ExternalCommandError | None] = field(default_factory=dict)
 
     def inventory(self) -> Inventory:
         """One connection per thread: SQLite and psycopg connections are not shared across threads."""
@@ -52,36 +56,63 @@ class WorkflowContext:
         return provider_for(name, self.runner, self.settings.data_dir)
 
     def ensure_tools(self, provider: str) -> None:
-        """The provider's tool (and kubectl) must be installed and in the tested range; asked once
-        per process, so parallel creates do not each pay for it."""
-        from kenv.errors import ExternalCommandError
-        from kenv.runtime.process import INSTALL_HINTS
-        from kenv.runtime.tools import TESTED_RANGES, detect
+        """The provider's tool and kubectl installed and in the tested range, and the Docker engine
+        answering, before anything is recorded or changed; asked once per process (parallel
+        creates share the answer).
 
-        needed = [t for t in (provider, "kubectl") if t in TESTED_RANGES and t != "external"]
-        for tool in needed:
+        The engine is asked up front because the tools do not say it is down: with no engine,
+        `k3d cluster delete` answers "nothing to delete" and exits 0, and `minikube delete` removes
+        the profile and leaves its containers behind."""
+        facts = facts_for(provider)
+        checks = [t for t in (facts.tool, "kubectl") if t is not None]
+        if facts.needs_docker_engine:
+            checks.append(ENGINE)
+        for check in checks:
             with self._guard:
-                if tool in self._tools_checked:
-                    continue
-                self._tools_checked.add(tool)
-            found = detect(self.runner, tool)
-            if not found.found:
-                raise ExternalCommandError(
-                    f"{tool} is not installed (not found on PATH)",
-                    argv=[tool],
-                    returncode=None,
-                    stderr_tail=found.detail,
-                    hint=INSTALL_HINTS.get(tool, f"install {tool}"),
-                )
-            if not found.supported and not self.settings.allow_untested_tools:
-                raise ExternalCommandError(
-                    f"{found.detail}: kenv was not tested with this {tool}",
-                    argv=[tool],
-                    returncode=None,
-                    stderr_tail="",
-                    hint=f"install a tested version ({INSTALL_HINTS.get(tool, tool)}), "
-                    "or set allow_untested_tools = true (KENV_ALLOW_UNTESTED_TOOLS=1) to try anyway",
-                )
+                known = check in self._tools_checked
+                problem = self._tool_problems.get(check)
+            if not known:
+                problem = self._tool_problem(check)
+                with self._guard:
+                    self._tools_checked.add(check)
+                    self._tool_problems[check] = problem
+            if problem is not None:
+                raise problem
+
+    def _tool_problem(self, tool: str) -> ExternalCommandError | None:
+        from kenv.runtime.process import ENGINE_DOWN_HINT, INSTALL_HINTS
+        from kenv.runtime.tools import detect, detect_docker
+
+        if tool == ENGINE:
+            engine = detect_docker(self.runner).engine
+            if engine.reachable:
+                return None
+            return ExternalCommandError(
+                f"no Docker engine answers ({engine.detail})",
+                argv=["docker", "version"],
+                returncode=None,
+                stderr_tail=engine.detail,
+                hint=ENGINE_DOWN_HINT,
+            )
+        found = detect(self.runner, tool)
+        if not found.found:
+            return ExternalCommandError(
+                f"{tool} is not installed (not found on PATH)",
+                argv=[tool],
+                returncode=None,
+                stderr_tail=found.detail,
+                hint=INSTALL_HINTS.get(tool, f"install {tool}"),
+            )
+        if not found.supported and not self.settings.allow_untested_tools:
+            return ExternalCommandError(
+                f"{found.detail}: kenv was not tested with this {tool}",
+                argv=[tool],
+                returncode=None,
+                stderr_tail="",
+                hint=f"install a tested version ({INSTALL_HINTS.get(tool, tool)}), "
+                "or set allow_untested_tools = true (KENV_ALLOW_UNTESTED_TOOLS=1) to try anyway",
+            )
+        return None
 
     def kubeconfig_path(self, name: str) -> Path:
         return self.settings.kubeconfig_dir / f"{name}.yaml"

@@ -4,15 +4,14 @@ the outcome. Rerunning after a failure or a kill resumes: every step sees what i
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kenv.errors import InvalidInput, KenvError
+from kenv.catalogue import facts_for
+from kenv.errors import ExternalCommandError, InvalidInput, KenvError
 from kenv.inventory.model import PORT_PURPOSES, Environment
 from kenv.inventory.validation import Auto, EnvironmentSpec
 from kenv.providers.base import ClusterState, CreateOptions, NodeResources, Provider
-from kenv.runtime import docker
 from kenv.runtime.host import LiveHostProbe
 from kenv.runtime.kubectl import Kubectl
 from kenv.workflows.context import WorkflowContext
@@ -61,8 +60,23 @@ def _check_record_agrees(env: Environment, request: CreateRequest) -> None:
         shown = ", ".join(f"{k} {recorded[k]} (asked {asked[k]})" for k in differing)
         raise InvalidInput(
             f"environment {env.name!r} is already recorded with {shown}",
-            hint=f"drop those flags to use the record, or `kenv delete {env.name}` first",
+            hint=f"drop those flags to use the record; to start over, `kenv delete {env.name}` "
+            f"(or `kenv unregister {env.name}` to forget a record whose cluster is gone)",
         )
+
+
+# A record in one of these states whose last completed step came before "cluster" was left by a
+# create that was killed or failed while the tool was making the cluster: whatever cluster exists
+# under that name is half-made (kind's nodes may all run before kubeadm has finished), however
+# complete it looks.
+_UNFINISHED_STATUSES = ("creating", "failed")
+_STEPS_BEFORE_CLUSTER = (None, "record", "network")
+
+
+def _left_half_made(existing: Environment | None) -> bool:
+    return (
+        existing is not None and existing.status in _UNFINISHED_STATUSES and existing.last_step in _STEPS_BEFORE_CLUSTER
+    )
 
 
 def create_environment(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:
@@ -77,13 +91,16 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
     existing = inventory.find(spec.name)
     if existing is not None:
         _check_record_agrees(existing, request)
-        if existing.status == "running" and not ctx.dry_run:
-            state = ctx.provider(existing.provider).state(existing)
-            if state is not None and state.complete:
-                result = WorkflowResult("create", spec.name, ctx.dry_run)
-                ctx.progress.note(spec.name, "already running")
-                return result
-    provider: Provider = ctx.provider(existing.provider if existing else spec.provider)
+    provider_name = existing.provider if existing else spec.provider
+    # Before anything is recorded: a missing or untested tool leaves nothing to clean up.
+    ctx.ensure_tools(provider_name)
+    if existing is not None and existing.status == "running" and not ctx.dry_run:
+        state = ctx.provider(existing.provider).state(existing)
+        if state is not None and state.complete(existing.servers, existing.agents):
+            result = WorkflowResult("create", spec.name, ctx.dry_run)
+            ctx.progress.note(spec.name, "already running")
+            return result
+    provider: Provider = ctx.provider(provider_name)
     holder: dict[str, Environment] = {}
     if existing is not None:
         holder["env"] = existing
@@ -107,24 +124,19 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
 
     steps = [Step("record", record, plan=plan_record)]
 
-    network = provider.own_network(spec.name)
-    subnet_intended = (existing.subnet if existing is not None else spec.subnet) is not None
-    if network is not None and subnet_intended:
-        steps.append(_network_step(ctx, env, network))
-
     seen: dict[str, ClusterState | None] = {}
+    half_made = _left_half_made(existing)
 
     def cluster_done() -> bool:
         seen["state"] = state = provider.state(env())
-        return state is not None and state.complete
+        return state is not None and not half_made and state.complete(env().servers, env().agents)
 
     def cluster() -> str:
         # The done-check just looked; asking the tool again would only cost time.
-        ctx.ensure_tools(provider.name)
         state = seen["state"] if "state" in seen else provider.state(env())
-        if state is not None and not state.complete:
-            # Left half-made by an earlier run that was killed: start again from nothing.
-            ctx.progress.note(spec.name, f"removing incomplete cluster {spec.name} left by an earlier run")
+        if state is not None:
+            why = "an earlier create did not finish" if half_made else state.shortfall(env().servers, env().agents)
+            ctx.progress.note(spec.name, f"removing the half-made cluster {spec.name} ({why}) and making it again")
             provider.delete(env())
         provider.create(env(), options)
         return f"{provider.name} cluster {spec.name}"
@@ -174,36 +186,9 @@ def _describe(env: Environment) -> str:
     return f"{env.name} ({env.provider}; {ports or 'no host ports'}; subnet {env.subnet or 'none'})"
 
 
-def _network_step(ctx: WorkflowContext, get_env: Callable[[], Environment], network: str) -> Step:
-    def done() -> bool:
-        details = docker.inspect_network(ctx.runner, network)
-        if details is None:
-            return False
-        wanted = get_env().subnet
-        if wanted is not None and wanted not in details.subnets:
-            raise InvalidInput(
-                f"Docker network {network} exists with subnet {', '.join(map(str, details.subnets)) or 'none'}, "
-                f"not {wanted}",
-                hint=f"remove it (`docker network rm {network}`) or unregister and register the environment again",
-            )
-        return True
-
-    def run() -> str:
-        subnet = get_env().subnet
-        assert subnet is not None
-        docker.create_network(ctx.runner, network, subnet, get_env().name)
-        return f"{network} {subnet}"
-
-    def undo() -> None:
-        if docker.inspect_network(ctx.runner, network) is not None:
-            docker.remove_network(ctx.runner, network)
-
-    return Step("network", run, done=done, undo=undo)
-
-
 def _wait_ready(ctx: WorkflowContext, env: Environment, provider: Provider, kubeconfig: Path, timeout: float) -> str:
     kubectl = Kubectl(ctx.runner, kubeconfig, provider.context_name(env), timeout=30)
-    expected = env.servers + env.agents if provider.name != "external" else 1
+    expected = env.servers + env.agents if facts_for(env.provider).managed else 1
     deadline = time.monotonic() + timeout
     last_problem = "no answer yet"
     while True:
@@ -213,6 +198,9 @@ def _wait_ready(ctx: WorkflowContext, env: Environment, provider: Provider, kube
             if len(ready) >= expected:
                 return f"{len(ready)} node(s) Ready"
             last_problem = f"{len(ready)} of {expected} node(s) Ready"
+        except ExternalCommandError as exc:
+            # kubectl's own verdict, not the command line and client-go's repeated log lines.
+            last_problem = (exc.stderr_tail.split(" | ")[-1] if exc.stderr_tail else "") or exc.one_line()
         except KenvError as exc:
             last_problem = exc.one_line()
         if time.monotonic() >= deadline:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kenv.catalogue import facts_for
+from kenv.errors import KenvError
 from kenv.inventory.model import Environment
 from kenv.runtime import docker
 from kenv.workflows.context import WorkflowContext
@@ -33,6 +35,8 @@ def _delete(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
             return WorkflowResult("delete", name, ctx.dry_run)
     provider_name = env.provider if env else request.provider
     assert provider_name is not None
+    # Before the record is touched: with no engine, the tools report a cluster as gone.
+    ctx.ensure_tools(provider_name)
     provider = ctx.provider(provider_name)
     target = env or _placeholder(name, provider_name)
     kubeconfig = ctx.kubeconfig_path(name)
@@ -50,24 +54,23 @@ def _delete(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
 
     def remove_cluster() -> str:
         provider.delete(target)
+        # Checked, not assumed: k3d answers "nothing to delete" and exit 0 when it cannot reach
+        # the Docker engine, and the record must not go while the cluster stays.
+        if not ctx.dry_run and provider.state(target) is not None:
+            raise KenvError(
+                f"{provider_name} cluster {name} is still there after `delete`",
+                hint=f"check it with `{facts_for(provider_name).tool or 'kubectl'}` and run `kenv delete {name}` again",
+            )
         return f"{provider_name} cluster {name}"
 
     steps.append(Step("cluster", remove_cluster, done=cluster_gone))
 
-    network = provider.own_network(name)
-    if network:
-
-        def network_gone() -> bool:
-            details = docker.inspect_network(ctx.runner, network)
-            # Only networks kenv made are removed; one made by k3d itself goes with the cluster.
-            return details is None or details.labels.get(docker.KENV_LABEL) != name
-
-        def remove_network() -> str:
-            assert network is not None
-            docker.remove_network(ctx.runner, network)
-            return network
-
-        steps.append(Step("network", remove_network, done=network_gone))
+    network = facts_for(provider_name).network_name(name)
+    if network and target.subnet is not None:
+        # Earlier kenv versions made the k3d network themselves (labelled with the environment);
+        # k3d leaves a network it did not make, so kenv removes its own. Environments without a
+        # subnet never had one, and need no Docker engine here.
+        steps.append(_legacy_network_step(ctx, network, name))
 
     def remove_kubeconfig() -> str:
         kubeconfig.unlink(missing_ok=True)
@@ -123,6 +126,19 @@ def _delete(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
         on_step_done=progressed,
         on_failure=failed,
     )
+
+
+def _legacy_network_step(ctx: WorkflowContext, network: str, name: str) -> Step:
+    def gone() -> bool:
+        details = docker.inspect_network(ctx.runner, network)
+        # Only a network kenv made; one the tool made goes with the cluster.
+        return details is None or details.labels.get(docker.KENV_LABEL) != name
+
+    def remove() -> str:
+        docker.remove_network(ctx.runner, network)
+        return network
+
+    return Step("network", remove, done=gone)
 
 
 def _placeholder(name: str, provider: str) -> Environment:

@@ -12,18 +12,18 @@ Drift kinds:
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from kenv.catalogue import MANAGED_PROVIDERS, facts_for
 from kenv.errors import KenvError
 from kenv.inventory.model import Environment
 from kenv.providers.base import ClusterState
 from kenv.workflows.context import WorkflowContext
 
 log = logging.getLogger("kenv.workflows.sync")
-
-MANAGED_PROVIDERS = ("k3d", "kind", "minikube")
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ def _clusters(ctx: WorkflowContext, providers: set[str]) -> tuple[dict[tuple[str
     unreachable = []
     for name in sorted(providers):
         try:
+            ctx.ensure_tools(name)
             for state in ctx.provider(name).list_clusters():
                 found[(name, state.name)] = state
         except KenvError as exc:
@@ -89,19 +90,44 @@ def _compare(env: Environment, state: ClusterState | None) -> list[Drift]:
         return found
     if env.desired_state == "absent":
         return [Drift(env.name, env.provider, "unwanted", "recorded as absent, but the cluster exists", "delete")]
-    actual = "running" if state.complete else "stopped"
+    shortfall = state.shortfall(env.servers, env.agents)
+    if shortfall is not None and any(n.running for n in state.nodes):
+        found.append(
+            Drift(
+                env.name,
+                env.provider,
+                "incomplete",
+                f"{shortfall}; `kenv start {env.name}` starts stopped nodes, "
+                f"`kenv delete {env.name} && kenv create {env.name}` makes missing ones",
+                "none",
+            )
+        )
+        return found
+    actual = "running" if shortfall is None else "stopped"
     if env.status in ("running", "stopped", "unknown", "failed") and env.status != actual:
         found.append(
             Drift(
                 env.name, env.provider, "status", f"recorded {env.status}, actually {actual}", "record-status", actual
             )
         )
+    facts = facts_for(env.provider)
     api = env.port("api")
-    if state.api_port is not None and api is not None and state.api_port != api:
+    if facts.api_port_on_host and state.api_port is not None and api is not None and state.api_port != api:
         found.append(Drift(env.name, env.provider, "port", f"API on {state.api_port}, recorded {api}", "none"))
-    if env.provider == "k3d" and env.subnet is not None and state.subnet and state.subnet != str(env.subnet):
-        found.append(Drift(env.name, env.provider, "subnet", f"network {state.subnet}, recorded {env.subnet}", "none"))
+    if facts.has_subnet and env.subnet is not None:
+        where = _outside_subnet(state, env.subnet)
+        if where is not None:
+            found.append(Drift(env.name, env.provider, "subnet", f"{where}, recorded {env.subnet}", "none"))
     return found
+
+
+def _outside_subnet(state: ClusterState, subnet: ipaddress.IPv4Network) -> str | None:
+    """Where the cluster really is, when that is not the recorded subnet (None: it is)."""
+    if state.subnet and state.subnet != str(subnet):
+        return f"network {state.subnet}"
+    if state.node_ip and ipaddress.ip_address(state.node_ip) not in subnet:
+        return f"node address {state.node_ip}"
+    return None
 
 
 def converge(ctx: WorkflowContext, drift: list[Drift], *, prune: bool) -> list[dict[str, Any]]:
