@@ -4,7 +4,11 @@
    spent inside the tools it ran (summed from kenv's --debug log), zero-latency fakes.
 2. `apply --parallel 8` with fakes whose create takes 2 s, beside one create with the same delay.
 
-Usage: .venv/bin/python bench/lifecycle.py [--runs 5]
+With `--baseline DIR` (a checkout of an earlier kenv, e.g. `git worktree add /tmp/kenv-base REV`)
+the same measurements run for both, interleaved run by run, each with its own fakes, and the
+script prints both and the ratio this/baseline.
+
+Usage: .venv/bin/python bench/lifecycle.py [--runs 5] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,53 +29,62 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine
 
 REPO = Path(__file__).resolve().parent.parent
-FAKES = REPO / "tests" / "fakes" / "bin"
 CHILD_TIME = re.compile(r"exit -?\d+ after ([0-9.]+)s")
 
 
-def world(tmp: str) -> dict[str, str]:
-    state = Path(tmp) / "fake-state"
-    state.mkdir(exist_ok=True)
-    return {
-        **os.environ,
-        # The fakes run on this interpreter (a version-manager shim would add ~100 ms per call).
-        "PATH": os.pathsep.join([str(FAKES), str(Path(sys.executable).parent), os.environ["PATH"]]),
-        "KENV_HOME": str(Path(tmp) / "home"),
-        "KENV_FAKE_STATE": str(state),
-        "KUBECONFIG": str(Path(tmp) / "user-kubeconfig"),
-    }
+@dataclass(frozen=True)
+class Checkout:
+    label: str
+    root: Path
+
+    def world(self, tmp: str) -> dict[str, str]:
+        state = Path(tmp) / "fake-state"
+        state.mkdir(exist_ok=True)
+        return {
+            **os.environ,
+            # The fakes run on this interpreter (a version-manager shim would add ~100 ms per call).
+            "PATH": os.pathsep.join(
+                [str(self.root / "tests" / "fakes" / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]
+            ),
+            "PYTHONPATH": str(self.root / "src"),
+            "KENV_HOME": str(Path(tmp) / "home"),
+            "KENV_FAKE_STATE": str(state),
+            "KUBECONFIG": str(Path(tmp) / "user-kubeconfig"),
+        }
 
 
 def kenv(env: dict[str, str], *args: str) -> tuple[float, str]:
     started = time.perf_counter()
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("kenv")), *args], env=env, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run([sys.executable, "-m", "kenv", *args], env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"kenv {' '.join(args)} failed: {result.stderr[-500:]}")
     return elapsed, result.stderr
 
 
-def create_overhead(runs: int) -> tuple[list[float], list[float]]:
-    totals, own = [], []
+def create_overhead(checkouts: list[Checkout], runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    figures: dict[str, tuple[list[float], list[float]]] = {c.label: ([], []) for c in checkouts}
     with tempfile.TemporaryDirectory() as tmp:
-        env = world(tmp)
+        worlds = {}
+        for checkout in checkouts:
+            (Path(tmp) / checkout.label).mkdir()
+            worlds[checkout.label] = checkout.world(str(Path(tmp) / checkout.label))
         for i in range(runs):
-            elapsed, log = kenv(env, "--debug", "create", f"b{i}", "--subnet", "none")
-            children = sum(float(m) for m in CHILD_TIME.findall(log))
-            totals.append(elapsed)
-            own.append(elapsed - children)
-    return totals, own
+            for checkout in checkouts:
+                elapsed, log = kenv(worlds[checkout.label], "--debug", "create", f"b{i}", "--subnet", "none")
+                children = sum(float(m) for m in CHILD_TIME.findall(log))
+                figures[checkout.label][0].append(elapsed)
+                figures[checkout.label][1].append(elapsed - children)
+    return figures
 
 
-def parallel_apply(delay: float) -> tuple[float, float]:
+def parallel_apply(checkout: Checkout, delay: float) -> tuple[float, float]:
     slow = f"k3d:cluster-create={delay},kind:create-cluster={delay}"
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**world(tmp), "KENV_FAKE_DELAY": slow}
+        env = {**checkout.world(tmp), "KENV_FAKE_DELAY": slow}
         single, _ = kenv(env, "create", "solo", "--subnet", "none")
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**world(tmp), "KENV_FAKE_DELAY": slow}
+        env = {**checkout.world(tmp), "KENV_FAKE_DELAY": slow}
         spec = Path(tmp) / "fleet.yaml"
         spec.write_text(
             "".join(
@@ -85,18 +99,35 @@ def parallel_apply(delay: float) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, help="a checkout of an earlier kenv to measure beside this one")
     args = parser.parse_args()
-    totals, own = create_overhead(args.runs)
+    checkouts = [Checkout("this", REPO)]
+    if args.baseline:
+        checkouts.insert(0, Checkout("baseline", args.baseline.resolve()))
     print(f"machine: {machine()}")
-    print(
-        f"create with zero-latency fakes ({args.runs} runs): median wall {statistics.median(totals) * 1000:.0f} ms, "
-        f"of which kenv itself {statistics.median(own) * 1000:.0f} ms (target <= 500 ms)"
-    )
-    single, parallel = parallel_apply(2.0)
-    print(
-        f"one create with 2 s fakes: {single:.2f} s; apply --parallel 8: {parallel:.2f} s; "
-        f"ratio {parallel / single:.2f} (target <= 1.5)"
-    )
+    figures = create_overhead(checkouts, args.runs)
+    own = {}
+    for checkout in checkouts:
+        totals, mine = figures[checkout.label]
+        own[checkout.label] = statistics.median(mine)
+        print(
+            f"[{checkout.label}] create with zero-latency fakes ({args.runs} runs): median wall "
+            f"{statistics.median(totals) * 1000:.0f} ms, of which kenv itself {own[checkout.label] * 1000:.0f} ms "
+            "(target <= 500 ms)"
+        )
+    ratios = {}
+    for checkout in checkouts:
+        single, parallel = parallel_apply(checkout, 2.0)
+        ratios[checkout.label] = parallel / single
+        print(
+            f"[{checkout.label}] one create with 2 s fakes: {single:.2f} s; apply --parallel 8: {parallel:.2f} s; "
+            f"ratio {parallel / single:.2f} (target <= 1.5)"
+        )
+    if args.baseline:
+        print(
+            f"this/baseline: kenv's own time per create {own['this'] / own['baseline']:.2f}, "
+            f"apply --parallel 8 ratio {ratios['this'] / ratios['baseline']:.2f} (each <= 1.10)"
+        )
 
 
 if __name__ == "__main__":

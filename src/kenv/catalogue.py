@@ -41,6 +41,10 @@ class ProviderFacts:
     tool: str | None
     tested_versions: tuple[tuple[int, ...], tuple[int, ...] | None] | None
     install_hint: str | None
+    # How to ask the tool its version (read-only, no cluster or network needed), and the pattern
+    # whose first group is the version in the first matching line of its output.
+    version_command: tuple[str, ...]
+    version_pattern: str
     # Where the implementation lives: "module:Class".
     implementation: str
     # kenv creates, starts, stops and deletes the cluster (False: adopted, only read and verified).
@@ -90,6 +94,8 @@ CATALOGUE: dict[str, ProviderFacts] = {
         tool="k3d",
         tested_versions=((5, 4), (6,)),
         install_hint="install k3d v5 (see https://k3d.io/#installation)",
+        version_command=("k3d", "version"),
+        version_pattern=r"k3d version (v?\d\S*)",
         implementation="kenv.providers.k3d:K3d",
         managed=True,
         needs_docker_engine=True,
@@ -110,6 +116,8 @@ CATALOGUE: dict[str, ProviderFacts] = {
         tool="kind",
         tested_versions=((0, 20), (1,)),
         install_hint="install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)",
+        version_command=("kind", "version"),
+        version_pattern=r"kind (v?\d\S*)",
         implementation="kenv.providers.kind:Kind",
         managed=True,
         needs_docker_engine=True,
@@ -130,6 +138,10 @@ CATALOGUE: dict[str, ProviderFacts] = {
         tool="minikube",
         tested_versions=((1, 30), (2,)),
         install_hint="install minikube (https://minikube.sigs.k8s.io/docs/start/)",
+        # `--short` prints the bare version; minikube releases before the flag print
+        # "minikube version: v1.x" for plain `version`, so both shapes are read.
+        version_command=("minikube", "version", "--short"),
+        version_pattern=r"(?:minikube version:\s*)?(v?\d\S*)$",
         implementation="kenv.providers.minikube:Minikube",
         managed=True,
         needs_docker_engine=True,
@@ -150,6 +162,8 @@ CATALOGUE: dict[str, ProviderFacts] = {
         tool=None,
         tested_versions=None,
         install_hint=None,
+        version_command=(),
+        version_pattern=r"",
         implementation="kenv.providers.external:External",
         managed=False,
         needs_docker_engine=False,

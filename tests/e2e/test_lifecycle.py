@@ -73,8 +73,14 @@ def test_k3d_makes_its_own_network_from_the_allocated_subnet(fleet: Fleet) -> No
     )[0]
     labels = listed["nodes"][0]["runtimeLabels"]
     assert labels["k3d.cluster.network.iprange"] == record["subnet"]
+    servers = [n for n in listed["nodes"] if n["role"] == "server"]
+    pinned = [n["runtimeLabels"].get("k3d.node.staticIP") for n in servers]
+    assert len(servers) == 3 and all(pinned), "etcd peers keep their addresses across stop/start"
     sync = fleet.run("sync", "--dry-run", "-o", "json")
     assert sync.returncode == 0, sync.stdout
+    fleet.ok("stop", name)
+    fleet.ok("start", name)
+    assert json.loads(fleet.ok("verify", name, "-o", "json"))[0]["healthy"] is True
 
 
 def test_kind_create_writes_its_config_and_own_kubeconfig(fleet: Fleet) -> None:

@@ -129,7 +129,8 @@ def test_minikube_on_a_taken_subnet_is_refused_and_removed(fleet: Fleet) -> None
     assert taken.returncode == 0, taken.stderr
     result = fleet.run("create", "mk", "--provider", "minikube", "--subnet", "10.210.0.0/24")
     assert result.returncode == 1
-    assert "10.210.0.0/24" in result.stderr and "subnet" in result.stderr
+    # minikube v1.38 panics in FreeSubnet on a taken CIDR (minikube#15516): said in words, not a trace
+    assert "10.210.0.0/24 is taken" in result.stderr and "goroutine" not in result.stderr
     assert fleet.clusters()["minikube"] == ["theirs"], "the half-made profile is removed, theirs is kept"
     assert fleet.env_record("mk")["status"] == "failed"  # type: ignore[index]
 
@@ -198,11 +199,13 @@ def test_external_adopts_a_context_from_a_kubeconfig_list(fleet: Fleet, tmp_path
     assert fleet.env_record("ext")["status"] == "running"  # type: ignore[index]
 
 
-def test_kubeconfig_merge_brings_a_recreated_clusters_new_credentials(fleet: Fleet) -> None:
+def test_kubeconfig_merge_brings_a_recreated_clusters_new_credentials(fleet: Fleet, tmp_path: Path) -> None:
     user_kubeconfig_with(fleet, "work")
     fleet.ok("create", "dev", "--subnet", "none")
     fleet.ok("kubeconfig", "dev", "--merge")
-    fleet.ok("delete", "dev")
+    # The cluster is lost and made again (new certificates); the user's file still has the old entries.
+    gone = tool(fleet, "k3d", "cluster", "delete", "dev", KUBECONFIG=str(tmp_path / "elsewhere.yaml"))
+    assert gone.returncode == 0, gone.stderr
     fleet.ok("create", "dev", "--subnet", "none")
     fleet.ok("kubeconfig", "dev", "--merge")
     merged = yaml.safe_load(fleet.user_kubeconfig.read_text())

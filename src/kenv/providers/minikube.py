@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -125,20 +126,25 @@ class Minikube:
     def delete(self, env: Environment) -> None:
         self._run(env.name, ["minikube", "delete", "-p", env.name], timeout=300)
 
-    def _profiles(self) -> list[dict[str, Any]]:
-        result = self.runner.run(
-            ["minikube", "profile", "list", "-o", "json"], timeout=QUERY_TIMEOUT, mutating=False, check=False
-        )
+    def _profiles(self, name: str | None = None) -> list[dict[str, Any]]:
+        """`minikube profile list -o json`, read with KUBECONFIG at `name`'s own file: an HA
+        profile counts as healthy only when the kubeconfig minikube reads holds its context
+        (pkg/minikube/cluster/status.go), and each environment's context is in its own file."""
+        argv = ["minikube", "profile", "list", "-o", "json"]
+        # Listing reads the first KUBECONFIG entry and fails on one it cannot decode: with no
+        # environment named, a file kenv never writes keeps the user's own file out of it.
+        kubeconfig = None if name else self.data_dir / "kubeconfig" / ".profile-list.yaml"
+        result = self._run(name or "", argv, timeout=QUERY_TIMEOUT, mutating=False, check=False, kubeconfig=kubeconfig)
+        # No profiles is `{"invalid":[],"valid":[]}` and exit 0 (v1.34 and v1.38); an error
+        # object, a crash or no output at all is minikube failing to list.
+        if not result.ok:
+            raise failure(result)
         try:
-            data = json.loads(result.stdout or "{}")
+            data = json.loads(result.stdout)
         except json.JSONDecodeError:
             data = None
-        if not isinstance(data, dict):
-            if not result.ok:
-                # Not the "no profiles" answer (that is JSON): minikube itself could not run.
-                raise failure(result)
-            return []
-        # With no profiles minikube prints an error object and exits non-zero: that is "none".
+        if not isinstance(data, dict) or "error" in data:
+            raise failure(replace(result, returncode=result.returncode or 1))
         return list(data.get("valid") or [])
 
     @staticmethod
@@ -164,10 +170,25 @@ class Minikube:
         )
 
     def list_clusters(self) -> list[ClusterState]:
-        return [self._state(profile) for profile in self._profiles() if profile.get("Name")]
+        states = []
+        for profile in self._profiles():
+            name = str(profile.get("Name") or "")
+            if not name:
+                continue
+            state = self._state(profile)
+            if self._is_ha(profile) and not state.running:
+                # Read again with its own kubeconfig: with another file it looks "Stopped".
+                state = next((self._state(p) for p in self._profiles(name) if p.get("Name") == name), state)
+            states.append(state)
+        return states
 
     def state(self, env: Environment) -> ClusterState | None:
-        return next((c for c in self.list_clusters() if c.name == env.name), None)
+        return next((self._state(p) for p in self._profiles(env.name) if p.get("Name") == env.name), None)
+
+    @staticmethod
+    def _is_ha(profile: dict[str, Any]) -> bool:
+        nodes = (profile.get("Config") or {}).get("Nodes") or []
+        return sum(1 for n in nodes if n.get("ControlPlane")) > 1
 
     def start(self, env: Environment) -> None:
         self._run(env.name, ["minikube", "start", "-p", env.name], timeout=600)

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from kenv.errors import ExternalCommandError
-from kenv.runtime.process import Runner
+from kenv.runtime.process import ENGINE_DOWN_HINT, Runner, engine_down
 
 log = logging.getLogger("kenv.runtime.docker")
 
@@ -75,7 +75,7 @@ def inspect_network(runner: Runner, name: str) -> NetworkDetails | None:
             argv=list(result.argv),
             returncode=result.returncode,
             stderr_tail=result.stderr.strip()[-500:],
-            hint="is the Docker engine running? (`docker info`)",
+            hint=ENGINE_DOWN_HINT if engine_down(result.stderr) else "is the Docker engine running? (`docker info`)",
         )
     item = json.loads(result.stdout)[0]
     subnets = []

@@ -61,6 +61,7 @@ _ENGINE_DOWN = (
     "Cannot connect to the Docker daemon",
     "Is the docker daemon running?",
     "error during connect",
+    "failed to connect to the docker API",  # docker CLI v29, no socket file
     "PROVIDER_DOCKER_NOT_RUNNING",
 )
 ENGINE_DOWN_HINT = (

@@ -21,7 +21,7 @@ from kenv.errors import ExternalCommandError
 from kenv.runtime.process import INSTALL_HINTS, CommandResult, Runner, stderr_tail
 
 TOOL_TIMEOUT = 10.0
-TOOLS = ("docker", "kubectl", "k3d", "kind", "minikube")
+TOOLS: tuple[str, ...] = ("docker", "kubectl", *(f.tool for f in CATALOGUE.values() if f.tool is not None))
 
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 _SHOWN_OUTPUT_CHARS = 80
@@ -134,14 +134,15 @@ def _kubectl_version(stdout: str) -> str | None:
     return version if isinstance(version, str) and version else None
 
 
-# name -> (argv, parser of stdout). Each argv is read-only and works without a cluster or network.
+# name -> (argv, parser of stdout). Each argv is read-only and works without a cluster or network;
+# the providers' tools are asked the way the catalogue says.
 _PROBES: dict[str, tuple[tuple[str, ...], Callable[[str], str | None]]] = {
-    "k3d": (("k3d", "version"), _first_line_token(r"k3d version (v?\d\S*)")),
-    "kind": (("kind", "version"), _first_line_token(r"kind (v?\d\S*)")),
-    # `--short` prints the bare version; minikube releases before the flag print
-    # "minikube version: v1.x" for plain `version`, so both shapes are read.
-    "minikube": (("minikube", "version", "--short"), _first_line_token(r"(?:minikube version:\s*)?(v?\d\S*)$")),
     "kubectl": (("kubectl", "version", "--client", "-o", "json"), _kubectl_version),
+    **{
+        f.tool: (f.version_command, _first_line_token(f.version_pattern))
+        for f in CATALOGUE.values()
+        if f.tool is not None and f.version_command
+    },
 }
 
 

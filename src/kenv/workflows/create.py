@@ -10,7 +10,7 @@ from pathlib import Path
 from kenv.catalogue import facts_for
 from kenv.errors import ExternalCommandError, InvalidInput, KenvError
 from kenv.inventory.model import PORT_PURPOSES, Environment
-from kenv.inventory.validation import Auto, EnvironmentSpec
+from kenv.inventory.validation import Auto, EnvironmentSpec, check_spec
 from kenv.providers.base import ClusterState, CreateOptions, NodeResources, Provider
 from kenv.runtime.host import LiveHostProbe
 from kenv.runtime.kubectl import Kubectl
@@ -91,6 +91,8 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
     existing = inventory.find(spec.name)
     if existing is not None:
         _check_record_agrees(existing, request)
+    else:
+        check_spec(spec)  # bad input is refused (exit 2) before any tool is asked or anything written
     provider_name = existing.provider if existing else spec.provider
     # Before anything is recorded: a missing or untested tool leaves nothing to clean up.
     ctx.ensure_tools(provider_name)

@@ -56,7 +56,7 @@ def _delete(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
         provider.delete(target)
         # Checked, not assumed: k3d answers "nothing to delete" and exit 0 when it cannot reach
         # the Docker engine, and the record must not go while the cluster stays.
-        if not ctx.dry_run and provider.state(target) is not None:
+        if facts_for(provider_name).managed and not ctx.dry_run and provider.state(target) is not None:
             raise KenvError(
                 f"{provider_name} cluster {name} is still there after `delete`",
                 hint=f"check it with `{facts_for(provider_name).tool or 'kubectl'}` and run `kenv delete {name}` again",

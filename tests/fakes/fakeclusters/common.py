@@ -7,6 +7,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Mapping
 
 FAKES_BIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin")
 
@@ -115,3 +116,24 @@ def images_in_archive(path: str) -> list[str]:
     except (OSError, tarfile.TarError, ValueError):
         return []
     return []
+
+
+# -- the Docker engine the fakes pretend to talk to ---------------------------------------
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+
+def docker_down(environ: Mapping[str, str]) -> bool:
+    """KENV_FAKE_DOCKER_DOWN=1: every Docker call fails as if the engine were stopped."""
+    return environ.get("KENV_FAKE_DOCKER_DOWN", "") not in ("", "0", "false")
+
+
+def docker_host(environ: Mapping[str, str]) -> str:
+    return environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+
+
+def docker_down_message(environ: Mapping[str, str]) -> str:
+    """The Docker client's connection error (moby client errors.go connectionFailed):
+    what `docker` prints and what k3d (docker/docker client v27) wraps, when nothing
+    answers on the socket."""
+    return f"Cannot connect to the Docker daemon at {docker_host(environ)}. Is the docker daemon running?"

@@ -21,10 +21,13 @@ def _image_id(ref: str) -> str:
     return "sha256:" + hashlib.sha256(ref.encode()).hexdigest()
 
 
-def _node_json(cluster: dict, node: dict, net: dict | None) -> dict:
+def container_labels(cluster: dict, node: dict, net: dict | None) -> dict[str, str]:
+    """Docker labels of a k3d node container (pkg/client/cluster.go ClusterCreate/ClusterPrepNetwork
+    GlobalLabels + pkg/types/defaults.go DefaultRuntimeLabels{,Var}).  `cluster list` shows only the
+    ``k3d*`` ones as runtimeLabels (pkg/runtimes/docker/translate.go)."""
     name, role = cluster["name"], node["role"]
-    running = bool(node.get("running"))
     labels = {
+        "app": "k3d",
         "k3d.cluster": name,
         "k3d.cluster.imageVolume": cluster["opts"].get("image_volume", ""),
         "k3d.cluster.network": cluster["network"],
@@ -39,9 +42,8 @@ def _node_json(cluster: dict, node: dict, net: dict | None) -> dict:
         else f"k3d-{name}-serverlb",
         "k3d.version": model.K3D_VERSION,
     }
-    api = cluster["api"]
-    kube_api = {"Port": "", "Binding": {"HostIp": "", "HostPort": ""}}
     if role == "server":
+        api = cluster["api"]
         labels.update(
             {
                 "k3d.server.api.host": api["host"],
@@ -50,6 +52,19 @@ def _node_json(cluster: dict, node: dict, net: dict | None) -> dict:
                 "k3d.server.init": "false",
             }
         )
+        if node.get("static_ip"):
+            labels["k3d.node.staticIP"] = node["ip"]
+    return labels
+
+
+def _node_json(cluster: dict, node: dict, net: dict | None) -> dict:
+    name, role = cluster["name"], node["role"]
+    state = model.node_state(node)
+    running = state == "running"
+    labels = {k: v for k, v in container_labels(cluster, node, net).items() if k.startswith("k3d")}
+    api = cluster["api"]
+    kube_api = {"Port": "", "Binding": {"HostIp": "", "HostPort": ""}}
+    if role == "server":
         kube_api = {
             "Port": "",
             "Binding": {"HostIp": api["host_ip"], "HostPort": str(api["port"])},
@@ -106,12 +121,10 @@ def _node_json(cluster: dict, node: dict, net: dict | None) -> dict:
     result["agentOpts"] = {}
     result["GPURequest"] = ""
     result["Memory"] = human_size(ram_in_bytes(node["memory"])) if node.get("memory") else ""
-    result["State"] = {
-        "Running": running,
-        "Status": "running" if running else ("created" if cluster["status"] == "creating" else "exited"),
-        "Started": "",
-    }
-    result["IP"] = {"IP": node.get("ip", "") if running else "", "Static": False}
+    # translate.go: State straight from `docker inspect`; a container that is not running has no
+    # address on the network, and IP.Static is only set together with a valid IP.
+    result["State"] = {"Running": running, "Status": state, "Started": ""}
+    result["IP"] = {"IP": node.get("ip", "") if running else "", "Static": bool(running and node.get("static_ip"))}
     result["K3dEntrypoint"] = False
     return result
 

@@ -1,161 +1,254 @@
 """kind ``Cluster`` config (kind.x-k8s.io/v1alpha4) decoding and validation.
 
-Mirrors kind's pkg/internal/apis/config/encoding/load.go (strict decoding:
-unknown fields are errors, reported like Go's yaml.v3 with line numbers),
-pkg/apis/config/v1alpha4/types.go (field names) and
-pkg/internal/apis/config/validate.go (validation messages).
+Mirrors kind v0.27.0's pkg/internal/apis/config/encoding/load.go: ``yaml.Unmarshal``
+into a typeMeta first ("could not determine kind / apiVersion for config: ..."), then
+a go-yaml v3 ``Decoder`` with ``KnownFields(true)`` into ``v1alpha4.Cluster`` ("unable
+to decode config: yaml: unmarshal errors:" + one ``line N: ...`` per problem, texts of
+go-yaml v3.0.1 decode.go: unknown fields, duplicate keys, ``cannot unmarshal !!tag
+`value` into type``).  Field names and Go types are pkg/apis/config/v1alpha4/types.go;
+validation messages are pkg/internal/apis/config/validate.go.  The YAML is read with
+PyYAML's composer (line numbers from the node marks), scalars resolved like go-yaml v3.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
-from . import yamlmini
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from . import yamlio
 
 API_VERSION = "kind.x-k8s.io/v1alpha4"
 
-# yaml field -> expected Python type, per v1alpha4 Go type
-Schema = dict[str, type]
+# Go types, as go-yaml v3 needs them: (kind, Go type name[, element or fields])
+GoType = tuple
 
-_CLUSTER: Schema = {
-    "kind": str,
-    "apiVersion": str,
-    "name": str,
-    "nodes": list,
-    "networking": dict,
-    "featureGates": dict,
-    "runtimeConfig": dict,
-    "kubeadmConfigPatches": list,
-    "kubeadmConfigPatchesJSON6902": list,
-    "containerdConfigPatches": list,
-    "containerdConfigPatchesJSON6902": list,
-}
-_NODE: Schema = {
-    "role": str,
-    "image": str,
-    "labels": dict,
-    "extraMounts": list,
-    "extraPortMappings": list,
-    "kubeadmConfigPatches": list,
-    "kubeadmConfigPatchesJSON6902": list,
-}
-_NETWORKING: Schema = {
-    "ipFamily": str,
-    "apiServerPort": int,
-    "apiServerAddress": str,
-    "podSubnet": str,
-    "serviceSubnet": str,
-    "disableDefaultCNI": bool,
-    "kubeProxyMode": str,
-    "dnsSearch": list,
-}
-_PORT: Schema = {"containerPort": int, "hostPort": int, "listenAddress": str, "protocol": str}
-_MOUNT: Schema = {"containerPath": str, "hostPath": str, "readOnly": bool, "selinuxRelabel": bool, "propagation": str}
-_PATCH: Schema = {"group": str, "version": str, "kind": str, "patch": str}
 
-# (parent type, field) -> (schema of the nested type, its Go type name)
-_NESTED: dict[tuple[str, str], tuple[Schema, str]] = {
-    ("Cluster", "networking"): (_NETWORKING, "Networking"),
-    ("Cluster", "nodes"): (_NODE, "Node"),
-    ("Node", "extraPortMappings"): (_PORT, "PortMapping"),
-    ("Node", "extraMounts"): (_MOUNT, "Mount"),
-    ("Cluster", "kubeadmConfigPatchesJSON6902"): (_PATCH, "PatchJSON6902"),
-    ("Node", "kubeadmConfigPatchesJSON6902"): (_PATCH, "PatchJSON6902"),
-}
+def _struct(name: str, fields: dict[str, GoType]) -> GoType:
+    return ("struct", f"v1alpha4.{name}", fields)
+
+
+_STRING: GoType = ("str", "string")
+_INT32: GoType = ("int", "int32")
+_BOOL: GoType = ("bool", "bool")
+_STRINGS: GoType = ("list", "[]string", _STRING)
+_PATCHES: GoType = (
+    "list",
+    "[]v1alpha4.PatchJSON6902",
+    _struct("PatchJSON6902", {"group": _STRING, "version": _STRING, "kind": _STRING, "patch": _STRING}),
+)
+_NODE = _struct(
+    "Node",
+    {
+        "role": ("str", "v1alpha4.NodeRole"),
+        "image": _STRING,
+        "labels": ("map", "map[string]string", _STRING),
+        "extraMounts": (
+            "list",
+            "[]v1alpha4.Mount",
+            _struct(
+                "Mount",
+                {
+                    "containerPath": _STRING,
+                    "hostPath": _STRING,
+                    "readOnly": _BOOL,
+                    "selinuxRelabel": _BOOL,
+                    "propagation": ("str", "v1alpha4.MountPropagation"),
+                },
+            ),
+        ),
+        "extraPortMappings": (
+            "list",
+            "[]v1alpha4.PortMapping",
+            _struct(
+                "PortMapping",
+                {
+                    "containerPort": _INT32,
+                    "hostPort": _INT32,
+                    "listenAddress": _STRING,
+                    "protocol": ("str", "v1alpha4.PortMappingProtocol"),
+                },
+            ),
+        ),
+        "kubeadmConfigPatches": _STRINGS,
+        "kubeadmConfigPatchesJSON6902": _PATCHES,
+    },
+)
+_NETWORKING = _struct(
+    "Networking",
+    {
+        "ipFamily": ("str", "v1alpha4.ClusterIPFamily"),
+        "apiServerPort": _INT32,
+        "apiServerAddress": _STRING,
+        "podSubnet": _STRING,
+        "serviceSubnet": _STRING,
+        "disableDefaultCNI": _BOOL,
+        "kubeProxyMode": ("str", "v1alpha4.ProxyMode"),
+        "dnsSearch": _STRINGS,  # *[]string: the pointer is transparent to the decoder
+    },
+)
+_CLUSTER = _struct(
+    "Cluster",
+    {
+        "kind": _STRING,  # TypeMeta, inline
+        "apiVersion": _STRING,
+        "name": _STRING,
+        "nodes": ("list", "[]v1alpha4.Node", _NODE),
+        "networking": _NETWORKING,
+        "featureGates": ("map", "map[string]bool", _BOOL),
+        "runtimeConfig": ("map", "map[string]string", _STRING),
+        "kubeadmConfigPatches": _STRINGS,
+        "kubeadmConfigPatchesJSON6902": _PATCHES,
+        "containerdConfigPatches": _STRINGS,
+        "containerdConfigPatchesJSON6902": _STRINGS,
+    },
+)
+_TYPE_META: GoType = ("struct", "encoding.typeMeta", {"kind": _STRING, "apiVersion": _STRING})
 
 _VALID_NAME = re.compile(r"^[a-z0-9.-]+$")
+_INT32_RANGE = range(-(1 << 31), 1 << 31)
+_YAML11_BOOLS = {"y": True, "Y": True, "yes": True, "Yes": True, "YES": True, "on": True, "On": True, "ON": True}
+_YAML11_BOOLS.update(dict.fromkeys(("n", "N", "no", "No", "NO", "off", "Off", "OFF"), False))
 
 
 class ConfigError(Exception):
     """Message exactly as kind prints it after 'failed to create cluster: '."""
 
 
-def _go_type(expected: type) -> str:
-    return {int: "int32", str: "string", bool: "bool"}.get(expected, "")
+class _Decoder:
+    """go-yaml v3's decoder (decode.go) for the types above; collects its type errors."""
+
+    def __init__(self, known_fields: bool) -> None:
+        self.known_fields = known_fields
+        self.errors: list[str] = []
+
+    @staticmethod
+    def _tag(node: Node) -> str:
+        if isinstance(node, MappingNode):
+            return "map"
+        if isinstance(node, SequenceNode):
+            return "seq"
+        assert isinstance(node, ScalarNode)
+        return yamlio.go_resolve(node.value, v3=True) if yamlio.is_plain(node) else "str"
+
+    def _terror(self, node: Node, go_type: GoType) -> None:
+        tag = self._tag(node)
+        value = ""
+        if tag not in ("seq", "map"):
+            text = str(node.value)
+            value = f" `{text[:7]}...`" if len(text.encode()) > 10 else f" `{text}`"
+        self.errors.append(f"line {yamlio.line_of(node)}: cannot unmarshal !!{tag}{value} into {go_type[1]}")
+
+    def decode(self, node: Node, go_type: GoType) -> tuple[bool, object]:
+        """(good, value) like decoder.unmarshal; value is None when nothing was set."""
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, go_type)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, go_type)
+        if isinstance(node, SequenceNode):
+            if go_type[0] != "list":
+                self._terror(node, go_type)
+                return False, None
+            items = []
+            for item in node.value:
+                good, value = self.decode(item, go_type[2])
+                if good:
+                    items.append(value)
+            return True, items
+        return False, None
+
+    def _scalar(self, node: ScalarNode, go_type: GoType) -> tuple[bool, object]:
+        tag = self._tag(node)
+        kind = go_type[0]
+        if tag == "null":
+            return kind in ("map", "list"), None  # decoder.null: only maps/slices/pointers "succeed"
+        text = str(node.value)
+        if kind == "str":
+            return True, text  # any scalar decodes into a string, as written
+        if kind == "int":
+            value: int | None = None
+            if tag == "int":
+                value = int(text.replace("_", ""), 0) if not re.match(r"^[-+]?0[0-7]", text) else int(text, 8)
+            elif tag == "float":
+                number = float(text)
+                value = int(number) if abs(number) < 2**63 else None
+            if value is not None and value in _INT32_RANGE:
+                return True, value
+        elif kind == "bool":
+            if tag == "bool":
+                return True, text.lower() == "true"
+            if tag == "str" and text in _YAML11_BOOLS:  # YAML 1.1 compatibility for typed bools
+                return True, _YAML11_BOOLS[text]
+        self._terror(node, go_type)
+        return False, None
+
+    def _mapping(self, node: MappingNode, go_type: GoType) -> tuple[bool, object]:
+        pairs = node.value
+        before = len(self.errors)
+        for i, (key_i, _) in enumerate(pairs):
+            for key_j, _ in pairs[i + 1 :]:
+                if type(key_i) is type(key_j) and key_i.value == key_j.value:
+                    self.errors.append(
+                        f"line {yamlio.line_of(key_j)}: mapping key {json.dumps(key_j.value)} already defined "
+                        f"at line {yamlio.line_of(key_i)}"
+                    )
+        if len(self.errors) > before:
+            return False, None
+        kind = go_type[0]
+        if kind not in ("struct", "map"):
+            self._terror(node, go_type)
+            return False, None
+        result: dict = {}
+        for key_node, value_node in pairs:
+            good, key = self.decode(key_node, _STRING)
+            if not good:
+                continue
+            if kind == "map":
+                good, value = self.decode(value_node, go_type[2])
+                if good or self._tag(value_node) == "null":
+                    result[key] = value
+                continue
+            field = go_type[2].get(key)
+            if field is not None:
+                good, value = self.decode(value_node, field)
+                if good:
+                    result[key] = value
+            elif self.known_fields:
+                self.errors.append(f"line {yamlio.line_of(key_node)}: field {key} not found in type {go_type[1]}")
+        return True, result
 
 
-def _yaml_tag(value: object) -> str:
-    if isinstance(value, bool):
-        return "!!bool"
-    if isinstance(value, int):
-        return "!!int"
-    if isinstance(value, float):
-        return "!!float"
-    if isinstance(value, list):
-        return "!!seq"
-    if isinstance(value, dict):
-        return "!!map"
-    return "!!str"
-
-
-def _check(obj: object, schema: Schema, type_name: str, errors: list[tuple[int, str]], line: int) -> None:
-    """Collect yaml.v3-style strict decoding errors for obj against schema."""
-    if not isinstance(obj, dict):
-        errors.append((line, f"cannot unmarshal {_yaml_tag(obj)} into v1alpha4.{type_name}"))
-        return
-    lines = getattr(obj, "key_lines", {})
-    for key, value in obj.items():
-        at = lines.get(key, line)
-        if key not in schema:
-            errors.append((at, f"field {key} not found in type v1alpha4.{type_name}"))
-            continue
-        expected = schema[key]
-        if value is None:
-            continue
-        if expected in (int, str, bool):
-            ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-            if expected is str and isinstance(value, (int, float, bool)):
-                ok = True  # yaml.v3 decodes plain scalars into strings
-            if not ok:
-                shown = str(value).lower() if isinstance(value, bool) else value
-                errors.append((at, f"cannot unmarshal {_yaml_tag(value)} `{shown}` into {_go_type(expected)}"))
-            continue
-        if expected is dict and not isinstance(value, dict):
-            errors.append((at, f"cannot unmarshal {_yaml_tag(value)} into map[string]string"))
-            continue
-        if expected is list and not isinstance(value, list):
-            errors.append((at, f"cannot unmarshal {_yaml_tag(value)} into []"))
-            continue
-        nested = _NESTED.get((type_name, key))
-        if nested is None:
-            continue
-        sub_schema, sub_name = nested
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            _check(item, sub_schema, sub_name, errors, getattr(item, "line", at) or at)
+def _unmarshal_errors(errors: list[str]) -> str:
+    return "yaml: unmarshal errors:\n  " + "\n  ".join(errors)
 
 
 def parse(raw: str) -> dict:
-    """Decode raw YAML into a normalised config dict (raises ConfigError)."""
+    """Decode raw YAML like kind's encoding.Parse; returns the decoded fields (raises ConfigError)."""
     try:
-        doc = yamlmini.loads(raw)
-    except yamlmini.YAMLSubsetError as exc:
+        root = yamlio.compose(raw)
+    except yamlio.YAMLError as exc:
         raise ConfigError(
-            f"could not determine kind / apiVersion for config: fake kind cannot parse this YAML without PyYAML ({exc})"
+            f"could not determine kind / apiVersion for config: {yamlio.go_error(exc, v3=True)}"
         ) from None
-    except ValueError as exc:
-        raise ConfigError(f"could not determine kind / apiVersion for config: yaml: {exc}") from None
-    if doc is None:
-        doc = yamlmini.LineDict()
-    if not isinstance(doc, dict):
-        raise ConfigError(
-            "could not determine kind / apiVersion for config: yaml: unmarshal errors:\n"
-            f"  line 1: cannot unmarshal {_yaml_tag(doc)} into encoding.typeMeta"
-        )
-    api_version, kind = doc.get("apiVersion", ""), doc.get("kind", "")
+    meta: dict = {}
+    if root is not None:
+        decoder = _Decoder(known_fields=False)
+        _, value = decoder.decode(root, _TYPE_META)
+        if decoder.errors:
+            raise ConfigError(f"could not determine kind / apiVersion for config: {_unmarshal_errors(decoder.errors)}")
+        meta = value if isinstance(value, dict) else {}
+    api_version, kind = meta.get("apiVersion", ""), meta.get("kind", "")
     if api_version != API_VERSION:
-        if api_version == "kind.sigs.k8s.io/v1alpha3":
-            raise ConfigError("fake kind only implements kind.x-k8s.io/v1alpha4 configs")
         raise ConfigError(f"unknown apiVersion: {api_version}")
     if kind != "Cluster":
-        # kind's load.go passes (apiVersion, kind) in this (swapped) order
-        raise ConfigError(f"unknown kind {api_version} for apiVersion: {kind}")
-    errors: list[tuple[int, str]] = []
-    _check(doc, _CLUSTER, "Cluster", errors, 1)
-    if errors:
-        detail = "\n".join(f"  line {line}: {msg}" for line, msg in errors)
-        raise ConfigError(f"unable to decode config: yaml: unmarshal errors:\n{detail}")
-    return doc
+        raise ConfigError(f"unknown kind {kind} for apiVersion: {api_version}")
+    assert root is not None
+    strict = _Decoder(known_fields=True)
+    _, doc = strict.decode(root, _CLUSTER)
+    if strict.errors:
+        raise ConfigError(f"unable to decode config: {_unmarshal_errors(strict.errors)}")
+    return doc if isinstance(doc, dict) else {}
 
 
 def normalise(doc: dict, name_override: str, image_override: str, default_image: str) -> dict:

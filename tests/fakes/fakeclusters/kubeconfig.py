@@ -21,11 +21,10 @@ import base64
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import time
 from collections.abc import Iterator
-
-from . import yamlmini
 
 
 class KubeconfigError(Exception):
@@ -93,7 +92,79 @@ def standalone(cluster: dict, current: bool = True) -> dict:
 
 
 def render(doc: dict) -> str:
-    return yamlmini.dumps(doc)
+    """The file text client-go's clientcmd.Write produces (sigs.k8s.io/yaml: sorted keys)."""
+    return to_yaml(doc)
+
+
+# -- YAML, memoised -----------------------------------------------------------------
+#
+# Nearly every fake kubectl call parses a kubeconfig, and importing PyYAML costs more
+# than the rest of the call.  Parse and dump results are therefore kept in
+# $KENV_FAKE_STATE/yaml-cache, keyed by a hash of the exact input (the file's bytes,
+# or the document), so a cached answer is always the answer PyYAML would give.
+
+
+def _cache_file(key: str) -> str | None:
+    state = os.environ.get("KENV_FAKE_STATE")
+    return os.path.join(state, "yaml-cache", key + ".json") if state else None
+
+
+def _cached(key: str) -> tuple[bool, object]:
+    path = _cache_file(key)
+    if path:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return True, json.load(fh)["value"]
+        except (OSError, ValueError, KeyError):
+            pass
+    return False, None
+
+
+def _remember(key: str, value: object) -> None:
+    path = _cache_file(key)
+    if not path:
+        return
+    try:
+        text = json.dumps({"value": value})
+        if json.loads(text)["value"] != value:  # only what JSON keeps exactly
+            return
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except (OSError, TypeError, ValueError):
+        pass
+
+
+def parse_yaml(text: str) -> object:
+    """yamlio.load(text), memoised (raises yamlio.YAMLError)."""
+    key = "load-" + hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    hit, value = _cached(key)
+    if hit:
+        return value
+    from . import yamlio  # PyYAML only when this text was never parsed before
+
+    value = yamlio.load(text)
+    _remember(key, value)
+    return value
+
+
+def to_yaml(doc: object) -> str:
+    """yamlio.dump(doc) (sorted keys), memoised."""
+    try:
+        key = "dump-" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    except (TypeError, ValueError):
+        key = ""
+    hit, value = _cached(key) if key else (False, None)
+    if hit and isinstance(value, str):
+        return value
+    from . import yamlio
+
+    text = yamlio.dump(doc)
+    if key:
+        _remember(key, text)
+    return text
 
 
 # -- path selection --------------------------------------------------------------
@@ -125,13 +196,28 @@ def path_minikube(env_paths: list[str], default: str) -> str:
 
 
 def load(path: str) -> dict:
-    """Load a kubeconfig (missing or empty file -> empty Config)."""
+    """Load a kubeconfig (missing or empty file -> empty Config).
+
+    Errors are KubeconfigError with client-go's text (loader.go: 'error loading
+    config file "PATH": ...'; os.ReadFile's "read PATH: is a directory" and
+    "open PATH: permission denied"; go-yaml's "yaml: line N: ...")."""
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
     except FileNotFoundError:
         text = ""
-    doc = yamlmini.loads(text) if text.strip() else None
+    except IsADirectoryError:
+        raise KubeconfigError(f'error loading config file "{path}": read {path}: is a directory') from None
+    except PermissionError:
+        raise KubeconfigError(f'error loading config file "{path}": open {path}: permission denied') from None
+    try:
+        doc = parse_yaml(text) if text.strip() else None
+    except Exception as exc:  # a yamlio.YAMLError; yamlio (PyYAML) is imported only on a cache miss
+        from . import yamlio
+
+        if not isinstance(exc, yamlio.YAMLError):
+            raise
+        raise KubeconfigError(f'error loading config file "{path}": {yamlio.go_error(exc)}') from None
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
@@ -242,10 +328,11 @@ def write_standalone(state_dir: str, path: str, cluster: dict) -> None:
 
 
 def load_merged(paths: list[str]) -> dict:
-    """Merge kubeconfig files like kubectl: the first definition of a name wins."""
+    """Merge kubeconfig files like kubectl (client-go loader.go Load): missing files are
+    skipped, the first definition of a name wins, so does the first current-context."""
     merged: dict = {"clusters": {}, "contexts": {}, "users": {}, "current-context": ""}
     for path in paths:
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             continue
         doc = load(path)
         if not merged["current-context"] and doc.get("current-context"):

@@ -1,7 +1,9 @@
 """Kubernetes API objects (Nodes, Pods, Namespaces) served by the fake kubectl.
 
 Objects are derived deterministically from the cluster record, so repeated
-``kubectl get`` calls return the same names/UIDs.  ``KENV_FAKE_UNHEALTHY``
+``kubectl get`` calls return the same names/UIDs.  Pods made by ``kubectl run``
+are the exception: they are stored in the cluster record under ``"pods"`` (see
+:func:`new_run_pod`) and rendered by :func:`run_pod_object`.  ``KENV_FAKE_UNHEALTHY``
 problems are applied here:
 
 * ``node-notready[=NODE]`` -- Ready=False (KubeletNotReady) on NODE or all nodes
@@ -458,7 +460,143 @@ def pods(cluster: dict, unhealthy: dict[str, str]) -> list[dict]:
                 },
             }
         )
-    return result
+    return result + [run_pod_object(cluster, record) for record in cluster.get("pods") or []]
+
+
+# -- pods made by `kubectl run` ------------------------------------------------------------------
+
+
+def new_run_pod(cluster: dict, name: str, namespace: str, spec: dict, now: str) -> dict:
+    """The stored record of a pod `kubectl run` creates (phase Pending: image being pulled).
+
+    ``spec``: image, command (list), use_command (--command: the list is the container's
+    command, else its args), restart, stdin, stdin_once, tty, labels, image_pull_policy."""
+    kube = [n for n in cluster["nodes"] if n.get("kube")]
+    # kind taints its control plane when there are workers; k3s and minikube schedule on it
+    workers = [n for n in kube if n["role"] in ("worker", "agent")] if cluster["tool"] == "kind" else []
+    node = (workers or kube or [{"name": ""}])[0]
+    index = next((i for i, n in enumerate(kube) if n["name"] == node["name"]), 0)
+    serial = sum(1 for _ in cluster.get("pods") or []) + int(hashlib.sha256(name.encode()).hexdigest()[:4], 16)
+    return {
+        "name": name,
+        "namespace": namespace,
+        "uid": _uid(f"{cluster['uid']}/run/{namespace}/{name}/{now}"),
+        "created": now,
+        "node": node["name"],
+        "host_ip": node.get("ip", ""),
+        "pod_ip": _pod_ip(cluster, index, 100 + serial % 150),
+        "phase": "Pending",
+        "exit_code": None,
+        **spec,
+    }
+
+
+def run_pod_object(cluster: dict, record: dict) -> dict:
+    """The API object of a `kubectl run` pod (what kubectl's generator creates, as the server reports it)."""
+    ts, phase = record["created"], record["phase"]
+    container: dict = {
+        "name": record["name"],
+        "image": record["image"],
+        "imagePullPolicy": record["image_pull_policy"],
+        "resources": {},
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+    }
+    if record["command"]:
+        container["command" if record["use_command"] else "args"] = list(record["command"])
+    if record["stdin"]:
+        container["stdin"] = True
+    if record["stdin_once"]:
+        container["stdinOnce"] = True
+    if record["tty"]:
+        container["tty"] = True
+    cid = "containerd://" + hashlib.sha256(f"{record['uid']}".encode()).hexdigest()
+    image_id = record["image"] + "@sha256:" + hashlib.sha256(record["image"].encode()).hexdigest()
+    if phase == "Pending":
+        state: dict = {"waiting": {"reason": "ContainerCreating"}}
+        extra: dict = {}
+    elif phase == "Running":
+        state = {"running": {"startedAt": ts}}
+        extra = {"containerID": cid, "imageID": image_id}
+    else:
+        code = int(record["exit_code"] or 0)
+        state = {
+            "terminated": {
+                "containerID": cid,
+                "exitCode": code,
+                "finishedAt": ts,
+                "reason": "Completed" if code == 0 else "Error",
+                "startedAt": ts,
+            }
+        }
+        extra = {"containerID": cid, "imageID": image_id}
+    running = phase == "Running"
+    status = {
+        "name": record["name"],
+        "image": record["image"],
+        "imageID": "",
+        "ready": running,
+        "started": running,
+        "restartCount": 0,
+        "state": state,
+        "lastState": {},
+        **extra,
+    }
+    ready = "True" if running else "False"
+    conditions = [
+        {"type": "PodReadyToStartContainers", "status": "False" if phase == "Pending" else "True"},
+        {"type": "Initialized", "status": "True"},
+        {"type": "Ready", "status": ready},
+        {"type": "ContainersReady", "status": ready},
+        {"type": "PodScheduled", "status": "True"},
+    ]
+    for cond in conditions:
+        cond.update({"lastProbeTime": None, "lastTransitionTime": ts})
+    if not running:
+        reason = "PodCompleted" if phase in ("Succeeded", "Failed") else "ContainersNotReady"
+        for cond in conditions[2:4]:
+            cond["reason"] = reason
+            if reason == "ContainersNotReady":
+                cond["message"] = f"containers with unready status: [{record['name']}]"
+    pod_status: dict = {
+        "phase": phase,
+        "conditions": conditions,
+        "containerStatuses": [status],
+        "hostIP": record["host_ip"],
+        "hostIPs": [{"ip": record["host_ip"]}],
+        "qosClass": "BestEffort",
+        "startTime": ts,
+    }
+    if phase != "Pending":
+        pod_status["podIP"] = record["pod_ip"]
+        pod_status["podIPs"] = [{"ip": record["pod_ip"]}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": record["name"],
+            "namespace": record["namespace"],
+            "uid": record["uid"],
+            "creationTimestamp": ts,
+            "labels": dict(record["labels"]),
+            "resourceVersion": str(5000 + int(record["uid"][:4], 16) % 1000),
+        },
+        "spec": {
+            "containers": [container],
+            "dnsPolicy": "ClusterFirst",
+            "enableServiceLinks": True,
+            "nodeName": record["node"],
+            "preemptionPolicy": "PreemptLowerPriority",
+            "priority": 0,
+            "restartPolicy": record["restart"],
+            "schedulerName": "default-scheduler",
+            "securityContext": {},
+            "serviceAccount": "default",
+            "serviceAccountName": "default",
+            "terminationGracePeriodSeconds": 30,
+        },
+        "status": pod_status,
+    }
 
 
 def namespaces(cluster: dict) -> list[dict]:

@@ -108,9 +108,86 @@ def kube_nodes(cluster: dict) -> list[dict]:
 def set_running(cluster: dict, running: bool) -> None:
     cluster["status"] = "running" if running else "stopped"
     for node in cluster["nodes"]:
-        node["running"] = running
+        set_node_running(node, running)
     if running:
         cluster["started"] = now_rfc3339()
+        cluster["setup_done"] = True
+
+
+# -- node containers as the (fake) Docker engine sees them -----------------------------
+#
+# Every node is a container.  ``node["running"]`` stays the authoritative flag the
+# tools read; ``node["state"]`` adds Docker's finer state ("created" = made by
+# ``docker create`` but never started, "running", "exited") and ``started_at`` /
+# ``finished_at`` (epoch seconds) / ``exit_code`` feed ``docker ps``/``inspect``.
+# Records written before these keys existed are read with the defaults below.
+
+# Exit code Docker records when a node container is stopped (`docker stop`): k3s
+# exits cleanly on SIGTERM; kind/minikube nodes run systemd (STOPSIGNAL SIGRTMIN+3).
+# Not verified against a real engine -- informational only.
+STOP_EXIT_CODE = {"k3d": 0, "kind": 130, "minikube": 130}
+
+
+def node_state(node: dict) -> str:
+    """Docker state of a node container: created | running | exited."""
+    if node.get("running"):
+        return "running"
+    state = node.get("state")
+    return state if state in ("created", "exited") else "exited"
+
+
+def set_node_running(node: dict, running: bool, exit_code: int = 0) -> None:
+    """Start or stop one node container (Docker semantics: stopping a created one keeps it created)."""
+    now = time.time()
+    if running:
+        if not node.get("running"):
+            node["started_at"] = now
+        node["running"] = True
+        node["state"] = "running"
+        return
+    if node.get("running"):
+        node["finished_at"] = now
+        node["exit_code"] = exit_code
+        node["state"] = "exited"
+    elif node.get("state") != "created":
+        node["state"] = "exited"
+    node["running"] = False
+
+
+def set_node_created(node: dict) -> None:
+    """A container that exists (``docker create``) but was never started."""
+    node["running"] = False
+    node["state"] = "created"
+
+
+def api_nodes(cluster: dict) -> list[dict]:
+    """The containers that must run for the API to answer: the load balancer if
+    the cluster has one (k3d serverlb, kind external-load-balancer), else the
+    control-plane/server nodes."""
+    lbs = [n for n in cluster["nodes"] if n.get("role") in ("loadbalancer", "external-load-balancer")]
+    if lbs:
+        return lbs + [n for n in cluster["nodes"] if n.get("role") in ("server", "control-plane")][:1]
+    return [n for n in cluster["nodes"] if n.get("role") in ("server", "control-plane")] or cluster["nodes"][:1]
+
+
+def refresh_status(cluster: dict) -> None:
+    """Derive the cluster status from its containers after `docker start/stop`.
+
+    No container running -> "stopped".  Set-up never finished (a create that
+    was killed) -> "creating" while any container runs.  Otherwise "running"
+    when every API container runs, else "stopped" (the API does not answer).
+    """
+    nodes = cluster["nodes"]
+    if not any(n.get("running") for n in nodes):
+        cluster["status"] = "stopped"
+    elif not cluster.get("setup_done", True):
+        cluster["status"] = "creating"
+    elif all(n.get("running") for n in api_nodes(cluster)):
+        if cluster.get("status") != "running":
+            cluster["started"] = now_rfc3339()
+        cluster["status"] = "running"
+    else:
+        cluster["status"] = "stopped"
 
 
 def find(state: dict, tool: str, name: str) -> dict | None:

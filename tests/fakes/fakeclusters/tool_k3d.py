@@ -17,7 +17,16 @@ import time
 
 from . import kubeconfig, model, netalloc
 from .cli import ARRAY, BOOL, DURATION, INT, SLICE, Command, Flag, Parsed, UsageError, parse, parse_go_duration
-from .common import FAKES_BIN, go_json, images_in_archive, out, ram_in_bytes, table
+from .common import (
+    FAKES_BIN,
+    docker_down,
+    docker_down_message,
+    go_json,
+    images_in_archive,
+    out,
+    ram_in_bytes,
+    table,
+)
 from .env import FakeEnv, FakeExit
 from .k3d_json import cluster_json
 
@@ -226,10 +235,82 @@ def run(env: FakeEnv, argv: list[str]) -> int:
             return 0
         raise log.fatal(f"fake k3d: '{path}' is not implemented by the test fake")
     try:
+        if path in _NEEDS_DOCKER and docker_down(env.environ):
+            return _engine_down(env, log, p, path)
         return handler(env, log, p)
     except UsageError as exc:
         sys.stderr.write(f"Error: {exc.message}\n{cmd.help_text()}\n")
         raise log.fatal(exc.message) from None
+
+
+# -- Docker engine down (KENV_FAKE_DOCKER_DOWN=1) --------------------------------------------
+
+_NEEDS_DOCKER = {
+    "k3d cluster create",
+    "k3d cluster delete",
+    "k3d cluster list",
+    "k3d cluster start",
+    "k3d cluster stop",
+    "k3d kubeconfig get",
+    "k3d kubeconfig merge",
+    "k3d image import",
+}
+
+
+def _engine_down(env: FakeEnv, log: Log, p: Parsed, path: str) -> int:
+    """What k3d v5.8.3 prints when the Docker engine does not answer.
+
+    cmd/root.go initRuntime ignores the failing Info(); the first container listing fails:
+    ClusterList (no names / --all) -> FATA "runtime failed to list nodes: ..."; ClusterGet (named
+    clusters) only logs ERRO and then reports "No nodes found for given cluster" -- so `cluster delete
+    NAME` says "nothing to delete" and exits 0.  create: ClusterPrepNetwork fails, the rollback fails too.
+    """
+    down = docker_down_message(env.environ)
+
+    def list_error(labels: str) -> str:
+        return f"docker failed to get containers with labels 'map[{labels}]': failed to list containers: {down}"
+
+    def get_error(name: str) -> None:
+        log.erro(f"Failed to get nodes for cluster '{name}': {list_error('k3d.cluster:' + name)}")
+
+    if path == "k3d cluster create":
+        spec = _build_spec(p, log)
+        _validate_spec(spec, log)
+        get_error(spec.name)
+        log.info("Prep: Network")
+        log.erro(
+            f"{_PREP_FAILED}failed to create cluster network: failed to check for duplicate docker networks: "
+            f"docker failed to list networks: {down}"
+        )
+        if spec.no_rollback:
+            raise log.fatal("Cluster creation FAILED, rollback deactivated.")
+        log.erro("Failed to create cluster >>> Rolling Back")
+        log.info(f"Deleting cluster '{spec.name}'")
+        get_error(spec.name)
+        log.erro("failed to get cluster: No nodes found for given cluster")
+        raise log.fatal("Cluster creation FAILED, also FAILED to rollback changes!")
+    if path == "k3d image import":
+        name = p.strings("cluster")[0]
+        get_error(name)
+        raise log.fatal(f"failed to get cluster {name}: No nodes found for given cluster")
+    names = list(p.args)
+    if path == "k3d cluster delete" and not names and not p["all"] and p["config"]:
+        names = [(_load_config_file(str(p["config"]), log).get("metadata") or {}).get("name") or DEFAULT_CLUSTER]
+    if p.get("all") or (path in ("k3d cluster list", "k3d kubeconfig get") and not names):
+        if path == "k3d kubeconfig get" and not p.get("all"):
+            raise UsageError("Need to specify one or more cluster names *or* set `--all` flag")
+        if path == "k3d cluster delete":
+            log.info("Deleting all clusters...")
+        raise log.fatal(f"runtime failed to list nodes: {list_error('app:k3d')}")
+    names = names or [DEFAULT_CLUSTER]
+    if path == "k3d cluster delete":
+        for name in names:
+            get_error(name)
+            log.info(f"No nodes found for cluster '{name}', nothing to delete.")
+        log.info("No clusters found")
+        return 0
+    get_error(names[0])
+    raise log.fatal("No nodes found for given cluster")
 
 
 def _version(env: FakeEnv, log: Log, p: Parsed) -> int:
@@ -248,6 +329,28 @@ def _version_list(env: FakeEnv, log: Log, p: Parsed) -> int:
 
 def _missing(log: Log) -> FakeExit:
     return log.fatal("No nodes found for given cluster")
+
+
+_MULTI_KUBECONFIG = (
+    "multiple kubeconfigs specified via KUBECONFIG env var: Please reduce to one entry, unset KUBECONFIG or "
+    "explicitly choose an output"
+)
+
+
+def _default_kubeconfig(env: FakeEnv) -> tuple[str, str]:
+    """pkg/client/kubeconfig.go KubeconfigGetDefaultPath -> (path, error).
+
+    client-go's NewDefaultClientConfigLoadingRules: $KUBECONFIG split on ':' (duplicates dropped) else
+    ~/.kube/config; k3d refuses more than one entry; GetDefaultFilename = first existing entry, else the first.
+    """
+    raw = env.environ.get("KUBECONFIG", "")
+    entries: list[str] = []
+    for item in raw.split(os.pathsep) if raw else []:
+        if item not in entries:
+            entries.append(item)
+    if len(entries) > 1:
+        return "", "failed to get default kubeconfig path: " + _MULTI_KUBECONFIG
+    return (entries[0] if entries else env.default_kubeconfig()), ""
 
 
 def _k3d_clusters(state: dict) -> list[dict]:
@@ -343,14 +446,14 @@ _SIMPLE_KEYS = {
 
 
 def _load_config_file(path: str, log: Log) -> dict:
-    from . import yamlmini
+    from . import yamlio
 
     try:
         with open(path, encoding="utf-8") as fh:
-            doc = yamlmini.loads(fh.read())
+            doc = yamlio.load(fh.read())
     except FileNotFoundError:
         raise log.fatal(f"Failed to read config file {path}: open {path}: no such file or directory") from None
-    except ValueError as exc:
+    except yamlio.YAMLError as exc:
         raise log.fatal(f"Failed to read config file {path}: {exc}") from None
     if not isinstance(doc, dict):
         raise log.fatal(f"Failed to read config file {path}: invalid config")
@@ -588,14 +691,24 @@ def _rollback(env: FakeEnv, log: Log, spec: _CreateSpec, reason: str) -> FakeExi
 
 
 def _drop_cluster(state: dict, cluster: dict) -> str:
-    """Remove a cluster and (if k3d created it) its network; return network msg."""
+    """Remove a cluster and (if k3d created it) its network.
+
+    pkg/client/cluster.go ClusterDelete: a network labelled external is skipped ("external"); otherwise
+    k3d tries `docker network rm`: it fails while containers are attached -- other k3d nodes keep it
+    silently ("kept"), other containers give the "still in use" warning ("in-use").
+    """
     del state["clusters"][cluster["key"]]
     netalloc.release_members(state, cluster["key"])
     net = state["networks"].get(cluster.get("network", ""))
-    if net and net.get("owner") == cluster["key"] and not net["members"]:
-        del state["networks"][net["name"]]
+    if cluster["opts"].get("network_external"):
+        return "external"
+    if net is None:
         return "deleted"
-    return "kept"
+    if net["members"]:
+        others = {member.split("#", 1)[0] for member in net["members"]}
+        return "kept" if any(o.startswith(TOOL + "/") for o in others) else "in-use"
+    del state["networks"][net["name"]]
+    return "deleted"
 
 
 def _cluster_create(env: FakeEnv, log: Log, p: Parsed) -> int:
@@ -642,7 +755,11 @@ def _reserve(env: FakeEnv, log: Log, spec: _CreateSpec) -> tuple[dict, tuple[str
             # the network exists in the real Docker engine (e.g. created by kenv itself)
             subnet = docker_subnet or netalloc.pick_subnet(state)
             net = netalloc.add_network(state, net_name, subnet, owner="", external=True)
-        reused = net is not None  # k3d labels a network it did not create as external
+        # pkg/runtimes/docker/network.go CreateNetworkIfNotPresent: an existing network is re-used as it
+        # is (a --subnet is then silently ignored), labelled external and never IPAM-managed; a network
+        # k3d creates from --subnet CIDR|auto is IPAM-managed (server IPs pinned).
+        reused = net is not None
+        managed = False
         if reused:
             messages.append(f"Re-using existing network '{net_name}' ({net['id']})")
         else:
@@ -653,10 +770,14 @@ def _reserve(env: FakeEnv, log: Log, spec: _CreateSpec) -> tuple[dict, tuple[str
                 # a --network that k3d had to create is still "external": it survives cluster deletion
                 owner = "" if spec.network else cluster["key"]
                 net = netalloc.add_network(state, net_name, subnet, owner=owner, external=bool(spec.network))
+                net["labels"] = {"app": "k3d"}  # k3d.DefaultRuntimeLabels
+                net["options"] = {"com.docker.network.bridge.enable_ip_masquerade": "true"}
+                managed = bool(spec.subnet)
+                net["managed"] = managed
                 messages.append(f"Created network '{net_name}'")
         conflict = None
         if net is not None:
-            _fill_cluster(state, cluster, spec, net, external=bool(spec.network) or reused)
+            _fill_cluster(state, cluster, spec, net, external=bool(spec.network) or reused, managed=managed)
             # Decided now, reported when the serverlb "starts": of two creates racing for a port the first
             # one wins, as with Docker.
             conflict = netalloc.first_conflict(state, cluster, cluster["key"])
@@ -683,10 +804,27 @@ def _reserve(env: FakeEnv, log: Log, spec: _CreateSpec) -> tuple[dict, tuple[str
 
 
 def _start(env: FakeEnv, log: Log, spec: _CreateSpec, cluster: dict, conflict: tuple[str, int] | None) -> None:
-    """Step 1: start the containers; failure/hang/delay injection happens here."""
+    """ClusterStart: servers one by one (each waited for), then agents, then helpers (serverlb).
+
+    Injection applies while k3d waits for the first server: by then ``server-0`` *runs* and every other
+    container exists in Docker state ``created``, which is what a create killed at that point leaves.
+    """
     log.info(f"Starting cluster '{spec.name}'")
     log.info("Starting servers...")
     log.info(f"Starting node 'k3d-{spec.name}-server-0'")
+    if conflict is not None and spec.no_lb:  # the API port is published by server-0 itself
+        raise _rollback(
+            env,
+            log,
+            spec,
+            f"Failed Cluster Start: Failed to start server k3d-{spec.name}-server-0: "
+            + _bind_error(f"k3d-{spec.name}-server-0", *conflict),
+        )
+    with env.store.transaction() as state:
+        live = model.find(state, TOOL, spec.name)
+        if live is None:
+            raise log.fatal(f"Cluster creation FAILED: cluster '{spec.name}' was deleted while it was being created")
+        model.set_node_running(live["nodes"][0], True)
     started = time.time()
     env.maybe_hang("cluster-create", [spec.name])
     delay = next((float(r.value) for r in env.delay_rules if r.matches(TOOL, "cluster-create", [spec.name])), 0.0)
@@ -699,12 +837,8 @@ def _start(env: FakeEnv, log: Log, spec: _CreateSpec, cluster: dict, conflict: t
         raise _rollback(env, log, spec, _server_not_ready(spec.name, reason))
     if model.find(env.store.read(), TOOL, spec.name) is None:
         raise log.fatal(f"Cluster creation FAILED: cluster '{spec.name}' was deleted while it was being created")
-    if conflict is not None:
-        if spec.no_lb:
-            what, target = f"Failed to start server k3d-{spec.name}-server-0: ", f"k3d-{spec.name}-server-0"
-        else:
-            what, target = "Failed to add one or more helper nodes: ", f"k3d-{spec.name}-serverlb"
-        raise _rollback(env, log, spec, "Failed Cluster Start: " + what + _bind_error(target, *conflict))
+    for i in range(1, spec.servers):
+        log.info(f"Starting node 'k3d-{spec.name}-server-{i}'")
     if spec.agents:
         log.info("Starting agents...")
         for i in range(spec.agents):
@@ -714,6 +848,14 @@ def _start(env: FakeEnv, log: Log, spec: _CreateSpec, cluster: dict, conflict: t
     if not spec.no_lb:
         log.info("Starting helpers...")
         log.info(f"Starting node 'k3d-{spec.name}-serverlb'")
+    if conflict is not None:
+        raise _rollback(
+            env,
+            log,
+            spec,
+            "Failed Cluster Start: Failed to add one or more helper nodes: "
+            + _bind_error(f"k3d-{spec.name}-serverlb", *conflict),
+        )
     log.info(
         "Injecting records for hostAliases (incl. host.k3d.internal) and for "
         f"{len(cluster['nodes']) + 1} network members into CoreDNS configmap..."
@@ -726,7 +868,7 @@ def _finish(env: FakeEnv, log: Log, spec: _CreateSpec) -> None:
     if not spec.update_default and switch:
         log.info("--kubeconfig-update-default=false --> sets --kubeconfig-switch-context=false")
         switch = False
-    kc_path = kubeconfig.path_k3d(env.kubeconfig_env_paths(), env.default_kubeconfig()) if spec.update_default else ""
+    kc_path, kc_error = _default_kubeconfig(env) if spec.update_default else ("", "")
     with env.store.transaction() as state:
         live = model.find(state, TOOL, spec.name)
         if live is None:
@@ -736,6 +878,8 @@ def _finish(env: FakeEnv, log: Log, spec: _CreateSpec) -> None:
             model.remember_kubeconfig(live, kc_path)
         snapshot = dict(live)
     log.info(f"Cluster '{spec.name}' created successfully!")
+    if kc_error:
+        log.warn(kc_error)  # cmd/cluster/clusterCreate.go: Warningln(err), the create still succeeds
     if kc_path:
         try:
             kubeconfig.merge(env.state_dir, kc_path, snapshot, switch_context=switch)
@@ -749,7 +893,7 @@ def _finish(env: FakeEnv, log: Log, spec: _CreateSpec) -> None:
     out("kubectl cluster-info")
 
 
-def _fill_cluster(state: dict, cluster: dict, spec: _CreateSpec, net: dict, external: bool) -> None:
+def _fill_cluster(state: dict, cluster: dict, spec: _CreateSpec, net: dict, external: bool, managed: bool) -> None:
     host, host_ip, port = spec.api
     cluster.update(
         {
@@ -772,9 +916,22 @@ def _fill_cluster(state: dict, cluster: dict, spec: _CreateSpec, net: dict, exte
     )
     cluster["os_image"] = f"K3s {cluster['k8s_version']}"
     cluster["nodes"] = _nodes_for(spec)
+    cluster["setup_done"] = False  # set when the create finished (model.set_running)
+    if managed:
+        # pkg/client/cluster.go: ClusterPrepNetwork reserves the first free IP (for the tools node), then
+        # nodeSetup gives every *server* (only servers) the next free IP as a static one (label
+        # k3d.node.staticIP, Docker IPAMConfig.IPv4Address) -- they keep it across stop/start.
+        tools = netalloc.member_key(cluster["key"], f"k3d-{spec.name}-tools")
+        netalloc.allocate_ip(net, tools)
+        for node in cluster["nodes"]:
+            if node["role"] == "server":
+                node["ip"] = netalloc.allocate_ip(net, netalloc.member_key(cluster["key"], node["name"]))
+                node["static_ip"] = True
+        del net["members"][tools]  # the tools node is deleted before the nodes start
     for node in cluster["nodes"]:
-        node["ip"] = netalloc.allocate_ip(net, netalloc.member_key(cluster["key"], node["name"]))
-        node["running"] = False
+        if not node.get("ip"):
+            node["ip"] = netalloc.allocate_ip(net, netalloc.member_key(cluster["key"], node["name"]))
+        model.set_node_created(node)  # ClusterCreate only `docker create`s; ClusterStart starts them
     for port_spec, filters in spec.ports:
         raw = f"{port_spec['host_port'] or ''}:{port_spec['container_port']}"
         port_spec["node"] = _port_target(spec, filters, Log(), raw)
@@ -783,6 +940,7 @@ def _fill_cluster(state: dict, cluster: dict, spec: _CreateSpec, net: dict, exte
         cluster["ports"].append(port_spec)
     cluster["opts"] = {
         "network_external": external,
+        "network_managed": managed,
         "image_volume": "" if spec.no_image_volume else f"k3d-{spec.name}-images",
         "disabled_components": _disabled_components(spec),
         "k3s_args": [a for a, _ in spec.k3s_args],
@@ -821,9 +979,9 @@ def _cluster_list(env: FakeEnv, log: Log, p: Parsed) -> int:
         if fmt == "json":
             out(go_json(entries))
         else:
-            from . import yamlmini
+            from . import yamlio
 
-            out(yamlmini.dumps(entries, sort_keys=True) if entries else "[]\n")
+            out(yamlio.dump(entries) if entries else "[]\n")
         return 0
     rows = [] if p["no-headers"] else [["NAME", "SERVERS", "AGENTS", "LOADBALANCER"]]
     if p["token"] and rows:
@@ -887,22 +1045,52 @@ def _cluster_delete(env: FakeEnv, log: Log, p: Parsed) -> int:
             for node in cluster["nodes"]:
                 log.info(f"Deleted {node['name']}")
             net_result = _drop_cluster(state, cluster)
-        if net_result == "deleted":
+        if net_result != "external":
             log.info(f"Deleting cluster network '{cluster['network']}'")
+        if net_result == "in-use":
+            log.warn(
+                f"Failed to delete cluster network '{cluster['network']}' because it's still in use: "
+                "is there another cluster using it?"
+            )
         log.info(f"Deleting {1 if cluster['opts'].get('image_volume') else 0} attached volumes...")
         log.info("Removing cluster details from default kubeconfig...")
-        default_path = kubeconfig.path_k3d(env.kubeconfig_env_paths(), env.default_kubeconfig())
-        try:
-            kubeconfig.remove(env.state_dir, default_path, cluster)
-        except (kubeconfig.KubeconfigError, OSError, ValueError) as exc:
+        problem = _remove_from_default_kubeconfig(env, cluster)
+        if problem:
             log.warn("Failed to remove cluster details from default kubeconfig")
-            log.warn(str(exc))
+            log.warn(problem)
         log.info("Removing standalone kubeconfig file (if there is one)...")
         standalone = os.path.join(env.home(), ".config", "k3d", f"kubeconfig-{name}.yaml")
         if os.path.isfile(standalone):
             os.unlink(standalone)
         log.info(f"Successfully deleted cluster {name}!")
     return 0
+
+
+def _remove_from_default_kubeconfig(env: FakeEnv, cluster: dict) -> str:
+    """pkg/client/kubeconfig.go KubeconfigRemoveClusterFromDefaultConfig; returns the error text or "".
+
+    Loads the default kubeconfig (a missing file is an error: nothing is written), drops context and
+    cluster ``k3d-NAME`` and user ``admin@k3d-NAME``, moves current-context to *another* context (Go map
+    order; the fake takes the first remaining one) or "" and always writes the whole file back.
+    """
+    path, problem = _default_kubeconfig(env)
+    if problem:
+        return problem
+    if not os.path.isfile(path):
+        return f"failed to get default kubeconfig file: open {path}: no such file or directory"
+    cname, ctx, user = kubeconfig.names_for(cluster)
+    try:
+        with kubeconfig._serialised(env.state_dir):  # the fakes' shared kubeconfig lock
+            doc = kubeconfig.load(path)
+            doc["clusters"] = [e for e in doc["clusters"] if e.get("name") != cname]
+            doc["contexts"] = [e for e in doc["contexts"] if e.get("name") != ctx]
+            doc["users"] = [e for e in doc["users"] if e.get("name") != user]
+            if doc.get("current-context") == ctx:
+                doc["current-context"] = next((str(e.get("name")) for e in doc["contexts"]), "")
+            kubeconfig.write_atomic(path, kubeconfig.render(doc))
+    except (kubeconfig.KubeconfigError, OSError, ValueError) as exc:
+        return f"failed to get default kubeconfig file: {exc}"
+    return ""
 
 
 def _existing_names(env: FakeEnv, log: Log, p: Parsed) -> list[str]:
@@ -929,7 +1117,10 @@ def _cluster_start(env: FakeEnv, log: Log, p: Parsed) -> int:
             cluster = model.find(state, TOOL, name)
             if cluster is None:
                 raise _missing(log)
-            already = cluster["status"] == "running"
+            # ClusterStart starts only the containers that do not run (servers, agents, helpers in that order),
+            # so it also completes a create that was killed half-way.
+            todo = [dict(n) for n in cluster["nodes"] if not n.get("running")]
+            already = not todo
             conflict = None if already else netalloc.first_conflict(state, cluster, cluster["key"])
             if not fail and conflict is None and not already:
                 model.set_running(cluster, True)
@@ -946,9 +1137,14 @@ def _cluster_start(env: FakeEnv, log: Log, p: Parsed) -> int:
                 f"'k3d-{name}-server-0': stopped returning log lines: context deadline exceeded"
             )
         else:
-            log.info("Starting servers...")
-            for node in cluster["nodes"]:
-                log.info(f"Starting node '{node['name']}'")
+            for role, title in (("server", "servers"), ("agent", "agents"), ("loadbalancer", "helpers")):
+                group = [n for n in todo if n["role"] == role]
+                if not group:
+                    log.info(f"All {title} already running.")
+                    continue
+                log.info(f"Starting {title}...")
+                for node in group:
+                    log.info(f"Starting node '{node['name']}'")
         log.info(f"Started cluster '{name}'")
     return 0
 
@@ -1023,7 +1219,11 @@ def _kubeconfig_merge(env: FakeEnv, log: Log, p: Parsed) -> int:
         if not target and not p["kubeconfig-merge-default"]:
             target = os.path.join(env.home(), ".config", "k3d", f"kubeconfig-{cluster['name']}.yaml")
         elif not target:
-            target = kubeconfig.path_k3d(env.kubeconfig_env_paths(), env.default_kubeconfig())
+            target, problem = _default_kubeconfig(env)
+            if problem:
+                log.erro(problem)
+                failed = True
+                continue
         if target == "-":
             sys.stdout.write(kubeconfig.render(kubeconfig.standalone(cluster)))
             continue

@@ -15,8 +15,8 @@ import sys
 
 from . import kindconfig, kubeconfig, model, netalloc
 from .cli import BOOL, DURATION, INT, SLICE, Command, Flag, Parsed, UsageError, parse
-from .common import err, images_in_archive, out
-from .env import FakeEnv
+from .common import docker_down, docker_down_message, err, images_in_archive, out
+from .env import FakeEnv, FakeExit
 
 TOOL = "kind"
 NETWORK = "kind"  # every kind cluster shares this Docker network
@@ -159,7 +159,50 @@ def _dispatch(env: FakeEnv, p: Parsed) -> int:
         raise KindError(f"fake kind: '{path}' is not implemented by the test fake")
     if path not in ("kind load docker-image", "kind load image-archive", "kind delete clusters") and p.args:
         raise KindError(f'unknown command "{p.args[0]}" for "{path}"')
+    if path != "kind version" and docker_down(env.environ):
+        _engine_down(env, p, path)
     return handler(env, p)
+
+
+def _engine_down(env: FakeEnv, p: Parsed, path: str) -> None:
+    """kind v0.27.0 with the Docker engine down: its `docker` commands fail (exec.RunError, printed
+    by main.go as `ERROR: ...` + `Command Output: <docker's output>`).  `docker -v` still works, so the
+    docker provider is selected (pkg/cluster/provider.go DetectNodeProvider)."""
+    down = docker_down_message(env.environ)
+    name = _name(env, p)
+
+    def list_nodes(cluster: str) -> str:
+        return (
+            f'failed to list nodes: command "docker ps -a --filter label=io.x-k8s.kind.cluster={cluster} '
+            "--format '{{.Names}}'\" failed with error: exit status 1"
+        )
+
+    if path == "kind create cluster":  # create.go validateProvider -> docker info
+        raise KindError(
+            'failed to create cluster: failed to get docker info: command "docker info --format '
+            "'{{json .}}'\" failed with error: exit status 1",
+            down,
+        )
+    list_clusters = (
+        'failed to list clusters: command "docker ps -a --filter label=io.x-k8s.kind.cluster --format '
+        '\'{{.Label "io.x-k8s.kind.cluster"}}\'" failed with error: exit status 1'
+    )
+    if path == "kind get clusters":
+        raise KindError(list_clusters, down)
+    if path == "kind delete clusters":  # deleteclusters.go: -A fails; named clusters are only logged
+        if p["all"]:
+            raise KindError("failed listing clusters for delete: " + list_clusters, down)
+        for cluster in p.args:
+            err(f'failed to delete cluster "{cluster}": error listing nodes: ' + list_nodes(cluster))
+            err("")
+        err("Deleted clusters: []")
+        raise FakeExit(0)
+    if path == "kind delete cluster":
+        err(f'Deleting cluster "{name}" ...')
+        raise KindError(f'failed to delete cluster "{name}": error listing nodes: ' + list_nodes(name), down)
+    if path == "kind load docker-image":  # docker image inspect fails first
+        raise KindError(f'image: "{p.args[0]}" not present locally' if p.args else "a list of image names is required")
+    raise KindError(list_nodes(name), down)
 
 
 def _name(env: FakeEnv, p: Parsed) -> str:
@@ -289,6 +332,11 @@ def _provision(env: FakeEnv, cfg: dict, retain: bool, explicit_kc: str) -> None:
         _status("Preparing nodes 📦", ok=False)
         _cleanup_failed(env, name, retain, explicit_kc)
         raise problem
+    with env.store.transaction() as state:  # `docker run --detach`: every node container runs from here on
+        live = model.find(state, TOOL, name)
+        if live is not None:
+            for node in live["nodes"]:
+                model.set_node_running(node, True)
     _status(f"Preparing nodes {'📦 ' * len(node_names)}".rstrip())
     _status("Writing configuration 📜")
 
@@ -427,6 +475,7 @@ def _new_cluster(state: dict, cfg: dict, node_names: list[str]) -> dict:
             }
         )
     cluster["opts"] = {"config": cfg, "disabled_components": []}
+    cluster["setup_done"] = False  # kubeadm init has not run: no /etc/kubernetes/admin.conf yet
     return cluster
 
 
@@ -436,8 +485,7 @@ def _cleanup_failed(env: FakeEnv, name: str, retain: bool, explicit_kc: str) -> 
         cluster = model.find(state, TOOL, name)
         if cluster is None:
             return
-        if retain:
-            model.set_running(cluster, False)
+        if retain:  # --retain: the node containers stay exactly as they are (running)
             return
         del state["clusters"][cluster["key"]]
         netalloc.release_members(state, cluster["key"])
@@ -562,7 +610,26 @@ def _kubeconfig_source(env: FakeEnv, p: Parsed, op: str) -> dict:
             f'{name}-control-plane cat /etc/kubernetes/admin.conf" failed with error: exit status 1'
         )
     cluster = _require_cluster(env, name)
+    _check_admin_conf(cluster)
     return _internal(cluster) if p["internal"] else cluster
+
+
+def _check_admin_conf(cluster: dict) -> None:
+    """kubeconfig.go get(): `docker exec --privileged <first control plane> cat /etc/kubernetes/admin.conf`."""
+    node = next(n for n in cluster["nodes"] if n["role"] == "control-plane")
+    command = (
+        f'failed to get cluster internal kubeconfig: command "docker exec --privileged {node["name"]} '
+        'cat /etc/kubernetes/admin.conf" failed with error: exit status 1'
+    )
+    if not node.get("running"):
+        raise KindError(command, _not_running(node["name"]))
+    if not cluster.get("setup_done", True):  # killed before kubeadm init wrote it
+        raise KindError(command, "cat: /etc/kubernetes/admin.conf: No such file or directory")
+
+
+def _not_running(container: str) -> str:
+    """moby daemon errNotRunning, as `docker exec` prints it."""
+    return f"Error response from daemon: Container {netalloc.container_id(container)} is not running"
 
 
 def _get_kubeconfig(env: FakeEnv, p: Parsed) -> int:
@@ -624,8 +691,21 @@ def _load_docker_image(env: FakeEnv, p: Parsed) -> int:
     selected = _select_nodes(cluster, name, p.strings("nodes"))
     if fail:
         raise _load_fail(name)
+    _check_running(selected)
     _add_images(env, name, [n["name"] for n in selected], images, announce=True)
     return 0
+
+
+def _check_running(nodes: list[dict]) -> None:
+    """Loading execs `ctr ... images import` in every selected node: a stopped one fails."""
+    stopped = next((n for n in nodes if not n.get("running")), None)
+    if stopped is not None:
+        raise KindError(
+            f'failed to load image: command "docker exec --privileged -i {stopped["name"]} ctr '
+            '--namespace=k8s.io images import --all-platforms --digests --snapshotter=overlayfs -" '
+            "failed with error: exit status 1",
+            _not_running(stopped["name"]),
+        )
 
 
 def _load_image_archive(env: FakeEnv, p: Parsed) -> int:
@@ -640,6 +720,7 @@ def _load_image_archive(env: FakeEnv, p: Parsed) -> int:
     selected = _select_nodes(cluster, name, p.strings("nodes"))
     if fail:
         raise _load_fail(name)
+    _check_running(selected)
     images = images_in_archive(archive) or [os.path.basename(archive)]
     _add_images(env, name, [n["name"] for n in selected], images, announce=False)
     return 0

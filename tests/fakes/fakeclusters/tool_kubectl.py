@@ -4,22 +4,31 @@ The context is resolved through real kubeconfig files (--kubeconfig, else
 $KUBECONFIG merged, else ~/.kube/config); the server URL's port selects the
 fake cluster whose API port it is.  A missing or stopped cluster gives
 kubectl's real "connection refused" text.  Error texts were captured from a
-real kubectl v1.32 client (the error paths are identical in 1.31).
+real kubectl v1.32 client (the error paths are identical in 1.31) or read in
+kubectl v0.31.6's source (kubernetes/kubectl pkg/cmd/run/run.go,
+pkg/cmd/delete/delete.go, pkg/cmd/util/helpers.go; client-go
+tools/clientcmd/loader.go and config.go; cli-runtime pkg/resource/builder.go).
+
+Pods made by ``kubectl run`` live in the cluster's state record (``"pods"``):
+created before the (injected) image pull, so a kubectl killed mid-run leaves
+its pod, and removed by ``--rm`` only after the attach ends, client side, as
+run.go's deferred ``removeCreatedObjects`` does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 from urllib.parse import urlsplit
 
-from . import jsonpath, kubeconfig, kubeobjects, model
-from .cli import BOOL, INT, SLICE, Command, Flag, Parsed, UsageError, parse
+from . import kubeconfig, kubeobjects, model
+from .cli import ARRAY, BOOL, DURATION, INT, SLICE, Command, Flag, Parsed, UsageError, parse
 from .common import err, go_json, out, table
 from .env import FakeEnv, FakeExit
-from .kubectl_print import PrintError, render
+from .kubectl_print import GENERIC_FORMATS, NotEmulated, PrintError, render, unsupported_format
 
 TOOL = "kubectl"
 _RESOURCES = {
@@ -38,7 +47,6 @@ _LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost", "::1", "[::1]")
 _UNIMPLEMENTED = (
     "apply",
     "create",
-    "delete",
     "describe",
     "logs",
     "exec",
@@ -160,6 +168,7 @@ def _tree() -> Command:
             ),
             Command(
                 "run",
+                # pkg/cmd/run/run.go addRunFlags + DeleteFlags (NewDeleteFlags) + PrintFlags + RecordFlags
                 flags=[
                     Flag("image"),
                     Flag("restart", default="Always"),
@@ -168,15 +177,58 @@ def _tree() -> Command:
                     Flag("tty", BOOL, short="t"),
                     Flag("command", BOOL),
                     Flag("attach", BOOL),
-                    Flag("env", SLICE),
+                    Flag("leave-stdin-open", BOOL),
+                    Flag("env", ARRAY),
+                    Flag("annotations", ARRAY),
                     Flag("labels", short="l"),
                     Flag("overrides"),
+                    Flag("override-type", default="merge"),
                     Flag("image-pull-policy"),
                     Flag("quiet", BOOL, short="q"),
-                    Flag("pod-running-timeout", default="1m0s"),
+                    Flag("pod-running-timeout", DURATION, default=60.0),
                     Flag("port"),
+                    Flag("expose", BOOL),
+                    Flag("privileged", BOOL),
                     Flag("dry-run", default="none"),
+                    Flag("field-manager", default="kubectl-run"),
+                    Flag("save-config", BOOL),
+                    Flag("record", BOOL),
+                    Flag("filename", SLICE, short="f"),
+                    Flag("kustomize", short="k"),
+                    Flag("recursive", BOOL, short="R"),
+                    Flag("cascade", default="background"),
+                    Flag("grace-period", INT, default=-1),
+                    Flag("force", BOOL),
+                    Flag("timeout", DURATION),
+                    Flag("wait", BOOL),
+                    Flag("template"),
+                    Flag("show-managed-fields", BOOL),
+                    Flag("allow-missing-template-keys", BOOL, default=True),
                     output,
+                ],
+            ),
+            Command(
+                "delete",
+                # pkg/cmd/delete/delete_flags.go NewDeleteCommandFlags + AddDryRunFlag
+                flags=[
+                    Flag("filename", SLICE, short="f"),
+                    Flag("kustomize", short="k"),
+                    Flag("recursive", BOOL, short="R"),
+                    Flag("selector", short="l"),
+                    Flag("field-selector"),
+                    Flag("all", BOOL),
+                    Flag("all-namespaces", BOOL, short="A"),
+                    Flag("force", BOOL),
+                    Flag("cascade", default="background"),
+                    Flag("now", BOOL),
+                    Flag("grace-period", INT, default=-1),
+                    Flag("timeout", DURATION),
+                    Flag("ignore-not-found", BOOL),
+                    Flag("wait", BOOL, default=True),
+                    output,
+                    Flag("raw"),
+                    Flag("interactive", BOOL, short="i"),
+                    Flag("dry-run", default="none"),
                 ],
             ),
         ]
@@ -220,6 +272,9 @@ def run(env: FakeEnv, argv: list[str]) -> int:
         return 2
     try:
         return handler(env, p)
+    except NotEmulated as exc:
+        err(f"fake kubectl: {exc}")
+        return 2
     except PrintError as exc:
         err(f"error: {exc}")
         return 1
@@ -246,6 +301,7 @@ class Conn:
         self.namespace = namespace
         self.cluster = cluster
         self.merged = merged
+        self.lookup_error = ""  # set when the server's host does not resolve
 
     @property
     def hostport(self) -> str:
@@ -257,21 +313,52 @@ class Conn:
 
 
 def _kubeconfig_paths(env: FakeEnv, p: Parsed) -> list[str]:
+    """client-go's loading precedence: --kubeconfig (ONE path, never a list), else
+    every $KUBECONFIG entry, else ~/.kube/config."""
     explicit = str(p["kubeconfig"])
     if explicit:
-        if not os.path.exists(explicit):
-            err(f"error: stat {explicit}: no such file or directory")
-            raise FakeExit(1)
         return [explicit]
     return env.kubeconfig_env_paths() or [env.default_kubeconfig()]
 
 
-def _load(env: FakeEnv, p: Parsed) -> dict:
+def _explicit_missing(p: Parsed) -> bool:
+    """--kubeconfig names a path that os.Stat reports as not existing (loader.go Load)."""
+    explicit = str(p["kubeconfig"])
+    if not explicit:
+        return False
     try:
-        return kubeconfig.load_merged(_kubeconfig_paths(env, p))
-    except (ValueError, kubeconfig.KubeconfigError) as exc:
-        err(f"error: error loading config file: {exc}")
+        os.stat(explicit)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # e.g. ENOTDIR: not IsNotExist, the read fails later
+    return False
+
+
+def _merge_files(paths: list[str]) -> dict:
+    try:
+        return kubeconfig.load_merged(paths)
+    except kubeconfig.KubeconfigError as exc:
+        err(f"error: {exc}")
         raise FakeExit(1) from None
+
+
+def _load(env: FakeEnv, p: Parsed) -> dict:
+    """The merged kubeconfig as API commands load it (ClientConfigLoadingRules.Load):
+    a --kubeconfig that does not exist -- a ``a:b`` list is one path to it -- is an error."""
+    if _explicit_missing(p):
+        err(f"error: stat {p['kubeconfig']}: no such file or directory")
+        raise FakeExit(1)
+    return _merge_files(_kubeconfig_paths(env, p))
+
+
+def _starting_config(env: FakeEnv, p: Parsed) -> dict:
+    """The merged kubeconfig as ``kubectl config`` sub-commands load it
+    (client-go PathOptions.GetStartingConfig): a --kubeconfig that does not exist
+    gives an empty Config, no error."""
+    if _explicit_missing(p):
+        return {"clusters": {}, "contexts": {}, "users": {}, "current-context": ""}
+    return _merge_files(_kubeconfig_paths(env, p))
 
 
 def _connect(env: FakeEnv, p: Parsed, need_server: bool = True) -> Conn:
@@ -305,9 +392,11 @@ def _connect(env: FakeEnv, p: Parsed, need_server: bool = True) -> Conn:
     cluster = model.by_api_port(state, port) if host in _LOCAL_HOSTS or _is_fake_host(state, host, port) else None
     if cluster is not None and cluster.get("status") == "running":
         conn.cluster = cluster
-    elif need_server and host not in _LOCAL_HOSTS and not _is_fake_host(state, host, port):
-        err(f"Unable to connect to the server: dial tcp: lookup {host} on 127.0.0.53:53: no such host")
-        raise FakeExit(1)
+    elif host not in _LOCAL_HOSTS and not _is_fake_host(state, host, port):
+        conn.lookup_error = f"Unable to connect to the server: dial tcp: lookup {host} on 127.0.0.53:53: no such host"
+        if need_server:
+            err(conn.lookup_error)
+            raise FakeExit(1)
     return conn
 
 
@@ -317,6 +406,9 @@ def _is_fake_host(state: dict, host: str, port: int) -> bool:
 
 
 def _refused(conn: Conn, discovery: bool) -> FakeExit:
+    if conn.lookup_error:
+        err(conn.lookup_error)
+        return FakeExit(1)
     if discovery:
         scheme_url = conn.server.rstrip("/")
         for _ in range(5):  # client-go's discovery retries print these (klog format) before giving up
@@ -400,9 +492,9 @@ def _version(env: FakeEnv, p: Parsed) -> int:
     if fmt == "json":
         out(go_json(data, indent=2))
     elif fmt == "yaml":
-        from . import yamlmini
+        from . import yamlio
 
-        sys.stdout.write(yamlmini.dumps(data))
+        sys.stdout.write(yamlio.dump(data))
     else:
         out(f"Client Version: {model.KUBECTL_VERSION}")
         out("Kustomize Version: v5.4.2")
@@ -430,18 +522,30 @@ def _refused_quiet(conn: Conn) -> FakeExit:
 
 
 def _config_get_contexts(env: FakeEnv, p: Parsed) -> int:
-    merged = _load(env, p)
-    names = sorted(merged["contexts"])
     fmt = str(p["output"])
-    if fmt == "name":
+    if fmt not in ("", "name"):  # get_contexts.go Complete
+        err(
+            f"error: --output {fmt} is not available in kubectl config get-contexts; resetting to default output format"
+        )
+        return 1
+    merged = _starting_config(env, p)
+    missing = [name for name in p.args if name not in merged["contexts"]]
+    names = sorted(name for name in (p.args or merged["contexts"]) if name in merged["contexts"])
+    code = _print_contexts(merged, names, fmt == "name", bool(p["no-headers"]))
+    if missing:  # an aggregate: one error keeps kubectl's "error: " prefix, several are listed bare
+        lines = [f"context {name} not found" for name in missing]
+        err(f"error: {lines[0]}" if len(lines) == 1 else "\n".join(lines))
+        return 1
+    return code
+
+
+def _print_contexts(merged: dict, names: list[str], name_only: bool, no_headers: bool) -> int:
+    if name_only:
         for name in names:
             out(name)
         return 0
-    if fmt:
-        err("error: output must be one of '' or 'name'")
-        return 1
-    current = str(p["context"]) or merged["current-context"]
-    rows = [] if p["no-headers"] else [["CURRENT", "NAME", "CLUSTER", "AUTHINFO", "NAMESPACE"]]
+    current = merged["current-context"]  # GetStartingConfig applies no --context override
+    rows = [] if no_headers else [["CURRENT", "NAME", "CLUSTER", "AUTHINFO", "NAMESPACE"]]
     for name in names:
         ctx = merged["contexts"][name].get("context") or {}
         rows.append(
@@ -459,7 +563,7 @@ def _config_get_contexts(env: FakeEnv, p: Parsed) -> int:
 
 
 def _config_current_context(env: FakeEnv, p: Parsed) -> int:
-    merged = _load(env, p)
+    merged = _starting_config(env, p)
     if not merged["current-context"]:
         err("error: current-context is not set")
         return 1
@@ -472,7 +576,7 @@ def _config_use_context(env: FakeEnv, p: Parsed) -> int:
         err("error: Unexpected args: " + str(p.args) if p.args else "error: Missing context name")
         return 1
     name = p.args[0]
-    merged = _load(env, p)
+    merged = _starting_config(env, p)
     if name not in merged["contexts"]:
         err(f'error: no context exists with the name: "{name}"')
         return 1
@@ -530,43 +634,61 @@ def _ordered(entry: dict, section: str, redact: bool) -> dict:
 
 
 def _config_view(env: FakeEnv, p: Parsed) -> int:
-    merged = _load(env, p)
-    current = str(p["context"]) or merged["current-context"]
-    contexts = list(merged["contexts"].values())
-    clusters = list(merged["clusters"].values())
-    users = list(merged["users"].values())
-    if p["minify"]:
-        if not current or current not in merged["contexts"]:
+    # pkg/cmd/config/view.go: with --kubeconfig and no --merge, merge is false and the
+    # file is read on its own (LoadFromFile: a missing one is "open PATH: ..."); otherwise
+    # PathOptions.GetStartingConfig (a missing --kubeconfig is an empty Config).
+    explicit = str(p["kubeconfig"])
+    merge = bool(p["merge"]) if p.is_set("merge") else not explicit
+    if not merge and not explicit:
+        err("error: if merge==false a precise file must be specified")
+        return 1
+    if merge:
+        merged = _starting_config(env, p)
+    elif not os.path.exists(explicit):
+        err(f"error: open {explicit}: no such file or directory")
+        return 1
+    else:
+        merged = _merge_files([explicit])
+    current = merged["current-context"]
+    contexts, clusters, users = merged["contexts"], merged["clusters"], merged["users"]
+    if p["minify"]:  # clientcmd/api helpers.go MinifyConfig
+        current = str(p["context"]) or current
+        if not current:
             err("error: current-context must exist in order to minify")
             return 1
-        ctx = merged["contexts"][current].get("context") or {}
-        contexts = [merged["contexts"][current]]
-        clusters = [c for c in clusters if c["name"] == ctx.get("cluster")]
-        users = [u for u in users if u["name"] == ctx.get("user")]
-    redact = not p["raw"]
-    clusters = [_ordered(c, "cluster", redact) for c in clusters]
-    users = [_ordered(u, "user", redact) for u in users]
-    contexts = [_ordered(c, "context", False) for c in contexts]
+        if current not in contexts:
+            err(f"error: cannot locate context {current}")
+            return 1
+        ctx = contexts[current].get("context") or {}
+        for section, key, entries in (("cluster", "cluster", clusters), ("user", "user", users)):
+            if ctx.get(key) and ctx[key] not in entries:
+                err(f"error: cannot locate {section} {ctx[key]}")
+                return 1
+        contexts = {current: contexts[current]}
+        clusters = {k: v for k, v in clusters.items() if k == ctx.get("cluster")}
+        users = {k: v for k, v in users.items() if k == ctx.get("user")}
+    redact = not (p["raw"] or p["flatten"])
+
+    def named(entries: dict, section: str, hide: bool) -> list[dict] | None:
+        # v1 conversion: entries sorted by name; no entries is a nil slice (null)
+        return [_ordered(entries[name], section, hide) for name in sorted(entries)] or None
+
     doc: dict = {
         "kind": "Config",
         "apiVersion": "v1",
         "preferences": {},
-        "clusters": clusters,
-        "users": users,
-        "contexts": contexts,
-        "current-context": current if p["minify"] else merged["current-context"],
+        "clusters": named(clusters, "cluster", redact),
+        "users": named(users, "user", redact),
+        "contexts": named(contexts, "context", False),
+        "current-context": current,
     }
     fmt = str(p["output"]) or "yaml"
     if fmt == "json":
         out(go_json(doc, indent=4))
     elif fmt == "yaml":
-        from . import yamlmini
-
-        sys.stdout.write(yamlmini.dumps(doc))
-    elif fmt.startswith("jsonpath="):
-        sys.stdout.write(jsonpath.evaluate(fmt[len("jsonpath=") :], doc))
+        sys.stdout.write(kubeconfig.to_yaml(doc))
     else:
-        raise PrintError(f'unable to match a printer suitable for the output format "{fmt}"')
+        raise unsupported_format(fmt, GENERIC_FORMATS)
     return 0
 
 
@@ -654,9 +776,7 @@ def _get(env: FakeEnv, p: Parsed) -> int:
         with_namespace=namespaced and all_ns,
         show_labels=bool(p["show-labels"]),
     )
-    if fmt.startswith("jsonpath"):
-        sys.stdout.write(text)
-    elif text:
+    if text:
         out(text)
     return 0
 
@@ -761,8 +881,7 @@ def _wait(env: FakeEnv, p: Parsed) -> int:
             cond, _, want = spec[len("condition=") :].partition("=")
             ok = _condition_met(obj, cond, want or "True")
         elif spec.startswith("jsonpath="):
-            expr, _, want = spec[len("jsonpath=") :].rpartition("=")
-            ok = jsonpath.evaluate(expr.strip("'\""), obj) == want
+            raise NotEmulated("'kubectl wait --for=jsonpath=...' is not implemented by the test fake")
         elif spec == "delete":
             ok = False
         else:
@@ -777,33 +896,309 @@ def _wait(env: FakeEnv, p: Parsed) -> int:
     return 1 if failed else 0
 
 
+# distribution/reference ReferenceRegexp (kubectl run validates --image with it)
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_IMAGE_REF = re.compile(
+    rf"^(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*(?::[\w][\w.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
+)
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def _usage_error(command: str, message: str) -> FakeExit:
+    """cmdutil.UsageErrorf as CheckErr prints it."""
+    err(f"error: {message}\nSee 'kubectl {command} -h' for help and examples")
+    return FakeExit(1)
+
+
+def _namespace_exists(cluster: dict, namespace: str) -> bool:
+    return any(ns["metadata"]["name"] == namespace for ns in kubeobjects.namespaces(cluster))
+
+
+def _find_pod(cluster: dict, namespace: str, name: str) -> dict | None:
+    return next((r for r in cluster.get("pods") or [] if r["namespace"] == namespace and r["name"] == name), None)
+
+
+def _is_system_pod(env: FakeEnv, conn: Conn, namespace: str, name: str) -> bool:
+    assert conn.cluster is not None
+    return any(
+        o["metadata"]["namespace"] == namespace and o["metadata"]["name"] == name
+        for o in kubeobjects.pods({**conn.cluster, "pods": []}, env.unhealthy_for(conn.names()))
+    )
+
+
+def _update_pod(env: FakeEnv, key: str, uid: str, change: dict | None) -> bool:
+    """Apply ``change`` to the stored pod with this uid (None deletes it); False if it is gone."""
+    with env.store.transaction() as state:
+        cluster = state["clusters"].get(key)
+        records = (cluster or {}).get("pods") or []
+        record = next((r for r in records if r["uid"] == uid), None)
+        if record is None:
+            return False
+        if change is None:
+            records.remove(record)
+        else:
+            record.update(change)
+        return True
+
+
+def _injected_delay(env: FakeEnv, op: str, names: list[str]) -> float:
+    for rule in env.delay_rules:
+        if rule.matches(env.tool, op, names):
+            return float(rule.value)
+    return 0.0
+
+
 def _run(env: FakeEnv, p: Parsed) -> int:
-    if not p.args:
-        err("error: NAME is required for run")
-        return 1
-    name = p.args[0]
-    if not p["image"]:
+    """``kubectl run`` (pkg/cmd/run/run.go, kubectl v0.31.6)."""
+    if not p.is_set("image"):  # cobra MarkFlagRequired, checked before anything else
         err('error: required flag(s) "image" not set')
         return 1
-    if p["restart"] not in ("Always", "OnFailure", "Never"):
-        err(f"error: invalid restart policy: {p['restart']}")
+    dry_run = str(p["dry-run"])
+    if dry_run != "none":
+        raise NotEmulated("'kubectl run --dry-run' is not implemented by the test fake")
+    conn = _connect(env, p, need_server=False)  # Complete: f.DynamicClient() loads the kubeconfig
+    fmt = str(p["output"])
+    if fmt not in ("", "json", "yaml", "name"):
+        raise unsupported_format(fmt, GENERIC_FORMATS)
+    if not p.args:
+        raise _usage_error("run", "NAME is required for run")
+    name = p.args[0]
+    if p.seconds("pod-running-timeout") <= 0:
+        raise _usage_error("run", "--pod-running-timeout must be higher than zero")
+    image = str(p["image"])
+    if not image:
+        err("error: --image is required")
         return 1
-    attach = bool(p["stdin"] or p["attach"] or p["tty"])
+    if not _IMAGE_REF.match(image):
+        err(f'error: Invalid image name "{image}": invalid reference format')
+        return 1
+    if p["tty"] and not p["stdin"]:
+        raise _usage_error("run", "-i/--stdin is required for containers with -t/--tty=true")
+    if p["expose"] and not p["port"]:
+        raise _usage_error("run", "--port must be set when exposing a service")
+    restart = str(p["restart"]) or ("OnFailure" if p["stdin"] else "Always")
+    if restart not in ("Always", "OnFailure", "Never"):
+        raise _usage_error("run", f"invalid restart policy: {restart}")
+    attach = bool(p["attach"]) if p.is_set("attach") else bool(p["stdin"])
     if p["rm"] and not attach:
-        err("error: --rm should only be used for attached containers")
-        return 1
-    conn, cluster = _require_cluster(env, p, "run")
-    if not attach:
-        out(f"pod/{name} created")
-        return 0
+        raise _usage_error("run", "--rm should only be used for attached containers")
+    pull_policy = str(p["image-pull-policy"])
+    if pull_policy not in ("", "Always", "IfNotPresent", "Never"):
+        raise _usage_error("run", f"invalid image pull policy: {pull_policy}")
+    for flag in ("expose", "overrides", "leave-stdin-open"):
+        if p[flag]:
+            raise NotEmulated(f"'kubectl run --{flag}' is not implemented by the test fake")
+    if not _DNS1123_SUBDOMAIN.match(name) or len(name) > 253:
+        raise NotEmulated(f"the API server's validation error for pod name {name!r} is not emulated by the test fake")
     command = list(p.dash_args if p.dash_args is not None else p.args[1:])
-    code, text = _simulate(env, conn, cluster, command)
+    if attach and restart == "OnFailure" and _simulate(env, conn, conn.cluster or {}, command)[0]:
+        raise NotEmulated("an attached OnFailure pod that fails (kubectl waits for success) is not emulated")
+
+    # -- create (server side) --
+    if conn.cluster is None:
+        raise _refused(conn, discovery=True)  # the REST mapper's discovery comes first
+    names = conn.names()
+    if env.should_fail("run", names):
+        err("Error from server (ServiceUnavailable): the server is currently unable to handle the request")
+        return 1
+    namespace, key = conn.namespace, conn.cluster["key"]
+    if not _namespace_exists(conn.cluster, namespace):
+        err(f'Error from server (NotFound): namespaces "{namespace}" not found')
+        return 1
+    untagged = "@" not in image and ":" not in image.rsplit("/", 1)[-1]
+    spec = {
+        "image": image,
+        "command": command,
+        "use_command": bool(p["command"]),
+        "restart": restart,
+        "stdin": bool(p["stdin"]),
+        "stdin_once": bool(p["stdin"]) and not p["leave-stdin-open"],
+        "tty": bool(p["tty"]),
+        "labels": _labels(str(p["labels"])) if p["labels"] else {"run": name},
+        "image_pull_policy": pull_policy or ("Always" if untagged or image.endswith(":latest") else "IfNotPresent"),
+    }
+    with env.store.transaction() as state:
+        cluster = state["clusters"].get(key)
+        exists = cluster is not None and _find_pod(cluster, namespace, name) is not None
+        if cluster is not None and not exists:
+            record = kubeobjects.new_run_pod(cluster, name, namespace, spec, model.now_rfc3339())
+            cluster.setdefault("pods", []).append(record)
+    if cluster is None:
+        raise _refused(conn, discovery=False)
+    if exists:
+        err(f'Error from server (AlreadyExists): pods "{name}" already exists')
+        return 1
+    uid = record["uid"]
+
+    # -- the kubelet pulls the image: a kubectl killed here leaves the pod behind --
+    env.maybe_hang("run", names)
+    delay, timeout = _injected_delay(env, "run", names), p.seconds("pod-running-timeout")
+    if attach and delay > timeout:  # waitForPod(podRunningAndReady) gives up first
+        time.sleep(timeout)
+        _remove_run_pod(env, p, key, uid, name)
+        err("error: timed out waiting for the condition")
+        return 1
+    time.sleep(delay)
+    code, text = _simulate(env, conn, conn.cluster, command)
+    if not command:
+        final: dict = {"phase": "Running"}  # the image's own server process
+    elif restart == "Never" or (restart == "OnFailure" and code == 0):
+        final = {"phase": "Succeeded" if code == 0 else "Failed", "exit_code": code}
+    else:
+        final = {"phase": "Running"}  # restarts are not modelled
+    _update_pod(env, key, uid, final)
+    if not attach:
+        record.update(final)
+        if fmt == "name":
+            out(f"pod/{name}")
+        elif fmt:
+            obj = kubeobjects.run_pod_object(conn.cluster, record)
+            out(render(fmt, "Pod", [obj], single=True, no_headers=False, with_namespace=False))
+        else:
+            out(f"pod/{name} created")
+        return 0
     sys.stdout.write(text)
-    if p["rm"]:
+    # run.go: `defer o.removeCreatedObjects(...)` -- client side, once the attach has ended
+    _remove_run_pod(env, p, key, uid, name)
+    if restart == "Never" and code:
+        err(f"pod {namespace}/{name} terminated (Error)")
+        return code
+    return 0
+
+
+def _labels(text: str) -> dict:
+    labels = {}
+    for item in text.split(","):
+        k, _, v = item.partition("=")
+        labels[k.strip()] = v.strip()
+    return labels
+
+
+def _remove_run_pod(env: FakeEnv, p: Parsed, key: str, uid: str, name: str) -> None:
+    """`--rm`: delete with IgnoreNotFound, no wait, Quiet = --quiet (run.go Complete)."""
+    if p["rm"] and _update_pod(env, key, uid, None) and not p["quiet"]:
         out(f'pod "{name}" deleted')
-    if code:
-        err(f"pod {conn.namespace}/{name} terminated (Error)")
-    return code
+
+
+_MISSING_RESOURCE = (
+    "You must provide one or more resources by argument or filename.\n"
+    "Example resource specifications include:\n"
+    "   '-f rsrc.yaml'\n"
+    "   '--filename=rsrc.json'\n"
+    "   '<resource> <name>'\n"
+    "   '<resource>'"
+)
+
+
+def _resource_args(args: list[str]) -> tuple[str, list[str]]:
+    """cli-runtime Builder.ResourceTypeOrNameArgs: ``TYPE NAME...`` or ``TYPE/NAME...``
+    (one type; mixing the forms is an error).  Returns (type, names); raises on errors."""
+    slashed = [a for a in args if "/" in a]
+    if slashed and len(slashed) != len(args):
+        err(
+            "error: there is no need to specify a resource type as a separate argument when passing arguments in "
+            "resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource "
+            "resource/<resource_name>'"
+        )
+        raise FakeExit(1)
+    if slashed:
+        types, names = set(), []
+        for arg in args:
+            parts = arg.split("/")
+            if len(parts) != 2:
+                err("error: arguments in resource/name form may not have more than one slash")
+                raise FakeExit(1)
+            if not parts[0] or not parts[1] or "," in parts[0]:
+                err("error: arguments in resource/name form must have a single resource and name")
+                raise FakeExit(1)
+            types.add(_PLURAL.get(_RESOURCES.get(parts[0].split(".")[0], ""), parts[0]))
+            names.append(parts[1])
+        if len(types) > 1:
+            raise NotEmulated("'kubectl delete' of several resource types is not implemented by the test fake")
+        return types.pop(), names
+    if not args:
+        err(f"error: {_MISSING_RESOURCE}")
+        raise FakeExit(1)
+    return args[0], list(args[1:])
+
+
+def _delete(env: FakeEnv, p: Parsed) -> int:
+    """``kubectl delete pod NAME...`` / ``pod/NAME...`` (pkg/cmd/delete/delete.go, kubectl v0.31.6)."""
+    cascade = str(p["cascade"])  # delete_flags.go parseCascadingFlag (in ToOptions, before anything else)
+    if cascade.lower() in ("1", "t", "true", "0", "f", "false"):
+        new = "background" if cascade.lower() in ("1", "t", "true") else "orphan"
+        err(f"warning: --cascade={cascade} is deprecated (boolean value) and can be replaced with --cascade={new}.")
+    elif cascade not in ("background", "foreground", "orphan"):
+        err(f'error: invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan"')
+        return 1
+    conn = _connect(env, p, need_server=False)  # Complete: ToRawKubeConfigLoader().Namespace()
+    grace = p.number("grace-period")
+    if p["now"]:
+        if grace != -1:
+            err("error: --now and --grace-period cannot be specified together")
+            return 1
+        grace = 1
+    if grace == 0 and not p["force"]:
+        grace = 1  # kubectl turns --grace-period=0 into 1 unless --force
+    if p["force"] and grace < 0:
+        grace = 0
+    if str(p["dry-run"]) != "none":
+        raise NotEmulated("'kubectl delete --dry-run' is not implemented by the test fake")
+    for flag in ("filename", "kustomize", "selector", "field-selector", "all", "all-namespaces", "raw", "interactive"):
+        if p[flag]:
+            raise NotEmulated(f"'kubectl delete --{flag}' is not implemented by the test fake")
+    kind_token, names = _resource_args(list(p.args))
+    if conn.cluster is None:
+        raise _refused(conn, discovery=True)  # the REST mapper needs discovery
+    if "," in kind_token:
+        raise NotEmulated("'kubectl delete' of several resource types is not implemented by the test fake")
+    kind = _RESOURCES.get(kind_token.split(".")[0])
+    if kind is None:
+        err(f'error: the server doesn\'t have a resource type "{kind_token}"')
+        return 1
+    if kind != "Pod":
+        raise NotEmulated(f"'kubectl delete {_PLURAL[kind]}' is not implemented by the test fake")
+    if not names:
+        err("error: resource(s) were provided, but no name was specified")
+        return 1
+    fmt = str(p["output"])
+    if fmt not in ("", "name"):  # Validate
+        err(f"error: unexpected -o output mode: {fmt}. We only support '-o name'")
+        return 1
+    if p["force"] and grace > 0:
+        err("error: --force and --grace-period greater than 0 cannot be specified together")
+        return 1
+    if p["force"] and grace == 0:
+        err(
+            "Warning: Immediate deletion does not wait for confirmation that the running resource has been "
+            "terminated. The resource may continue to run on the cluster indefinitely."
+        )
+    cluster_names = conn.names()
+    if env.inject("delete", cluster_names):
+        err("Error from server (ServiceUnavailable): the server is currently unable to handle the request")
+        return 1
+    namespace, key = conn.namespace, conn.cluster["key"]
+    errors: list[str] = []
+    for name in names:
+        if _is_system_pod(env, conn, namespace, name):
+            raise NotEmulated(f"deleting the system pod {name!r} is not implemented by the test fake")
+        with env.store.transaction() as state:
+            records = (state["clusters"].get(key) or {}).get("pods") or []
+            record = next((r for r in records if r["namespace"] == namespace and r["name"] == name), None)
+            if record is not None:
+                records.remove(record)
+        if record is not None:  # DeleteOptions.PrintObj (Quiet is false for `kubectl delete`)
+            out(f"pod/{name}" if fmt == "name" else f'pod "{name}" {"force deleted" if grace == 0 else "deleted"}')
+        elif not p["ignore-not-found"]:
+            errors.append(f'Error from server (NotFound): pods "{name}" not found')
+    # --wait: the fake's pods are gone at once, so there is nothing to wait for
+    if errors:
+        err("\n".join(errors))  # MultipleErrors: one StandardErrorMessage per line
+        return 1
+    return 0
 
 
 def _simulate(env: FakeEnv, conn: Conn, cluster: dict, command: list[str]) -> tuple[int, str]:
@@ -841,4 +1236,5 @@ _HANDLERS = {
     "kubectl cluster-info": _cluster_info,
     "kubectl wait": _wait,
     "kubectl run": _run,
+    "kubectl delete": _delete,
 }
