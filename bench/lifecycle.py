@@ -5,8 +5,8 @@
 2. `apply --parallel 8` with fakes whose create takes 2 s, beside one create with the same delay.
 
 With `--baseline DIR` (a checkout of an earlier kenv, e.g. `git worktree add /tmp/kenv-base REV`)
-the same measurements run for both, interleaved run by run, each with its own fakes, and the
-script prints both and the ratio this/baseline.
+the same measurements run for both, interleaved run by run, and the script prints both and the
+ratio this/baseline. Both run against this checkout's fakes, so only kenv's own code differs.
 
 Usage: .venv/bin/python bench/lifecycle.py [--runs 5] [--baseline DIR]
 """
@@ -44,7 +44,7 @@ class Checkout:
             **os.environ,
             # The fakes run on this interpreter (a version-manager shim would add ~100 ms per call).
             "PATH": os.pathsep.join(
-                [str(self.root / "tests" / "fakes" / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]
+                [str(REPO / "tests" / "fakes" / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]
             ),
             "PYTHONPATH": str(self.root / "src"),
             "KENV_HOME": str(Path(tmp) / "home"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,7 +113,7 @@ class Kubectl:
         `kubectl run --rm` deletes the pod from the client after the attach ends, so a kubectl
         that is killed (a slow image pull outlasting the timeout) leaves it behind: each run gets
         a name of its own and deletes its pod itself, bounded, whatever happened."""
-        pod = f"kenv-dns-{secrets.token_hex(4)}"
+        pod = f"kenv-dns-{os.urandom(4).hex()}"
         try:
             return self.run(
                 "run",

@@ -36,6 +36,7 @@ class WorkflowContext:
     _opened: list[Inventory] = field(default_factory=list)
     _guard: threading.Lock = field(default_factory=threading.Lock)
     _tools_checked: set[str] = field(default_factory=set)
+    _tools_lock: threading.Lock = field(default_factory=threading.Lock)
     _tool_problems: dict[str, ExternalCommandError | None] = field(default_factory=dict)
 
     def inventory(self) -> Inventory:
@@ -68,14 +69,13 @@ class WorkflowContext:
         if facts.needs_docker_engine:
             checks.append(ENGINE)
         for check in checks:
-            with self._guard:
-                known = check in self._tools_checked
-                problem = self._tool_problems.get(check)
-            if not known:
-                problem = self._tool_problem(check)
-                with self._guard:
+            # One thread asks, the others (apply --parallel) wait for its answer instead of
+            # starting the same tools again.
+            with self._tools_lock:
+                if check not in self._tools_checked:
+                    self._tool_problems[check] = self._tool_problem(check)
                     self._tools_checked.add(check)
-                    self._tool_problems[check] = problem
+                problem = self._tool_problems[check]
             if problem is not None:
                 raise problem
 

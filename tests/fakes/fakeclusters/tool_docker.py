@@ -1268,8 +1268,11 @@ def _real_engine_up() -> bool:
 def _version(env: object, args: list[str], argv: list[str]) -> int:
     """The real engine's answer when there is one; otherwise this fake is the engine (it holds
     the fake clusters' containers and networks), so it answers as Docker Engine CLIENT_VERSION."""
-    if _real_engine_up():
-        return _passthrough(argv)
+    code, stdout, stderr = _run_real(argv)
+    if code == 0:  # a real engine answers: its own answer
+        sys.stdout.write(stdout)
+        sys.stderr.write(stderr)
+        return 0
     fmt = _flag_value(args, "--format", "-f")
     server = {
         "Platform": {"Name": "Docker Engine - Community"},
