@@ -38,6 +38,7 @@ unit: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/registrations.py
+	$(BIN)/python bench/lifecycle.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

@@ -351,3 +351,34 @@ def test_docker_startup_is_fast(run: Runner, tmp_path: Path) -> None:
         assert run("docker", "ps", "-a", "--format", "{{json .}}").returncode == 0
         durations.append(time.monotonic() - started)
     assert statistics.median(durations) < 0.5, durations
+
+
+# ------------------------------------------------------------ the fake as the engine
+
+
+def test_with_no_real_engine_the_fake_answers_version_as_the_engine(run: Runner) -> None:
+    proc = run("docker", "version", "--format", "{{json .}}")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["Server"]["Version"] == data["Client"]["Version"] == "28.2.2"
+    down = run("docker", "version", "--format", "{{json .}}", extra={"KENV_FAKE_DOCKER_DOWN": "1"})
+    assert down.returncode == 1 and down.stderr == DOWN + "\n"
+
+
+def test_network_inspect_answers_the_fake_clusters_networks(run: Runner) -> None:
+    made = run("k3d", "cluster", "create", "nk", "--subnet", "10.251.0.0/24")
+    assert made.returncode == 0, made.stderr
+    proc = run("docker", "network", "inspect", "k3d-nk")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("[\n    {\n")  # the CLI's 4-space indent
+    (network,) = json.loads(proc.stdout)
+    assert network["Name"] == "k3d-nk" and network["IPAM"]["Config"][0]["Subnet"] == "10.251.0.0/24"
+    assert network["Labels"] == {"app": "k3d"}
+    missing = run("docker", "network", "inspect", "nope")
+    assert (missing.returncode, missing.stdout, missing.stderr) == (
+        1,
+        "[]\n",
+        "Error response from daemon: network nope not found\n",
+    )
+    assert run("k3d", "cluster", "delete", "nk").returncode == 0
+    assert run("docker", "network", "inspect", "k3d-nk").returncode == 1, "k3d removes the network it made"
