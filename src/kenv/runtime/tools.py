@@ -9,18 +9,21 @@ engine answers, and exits non-zero with the reason on stderr.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shlex
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from kenv.catalogue import CATALOGUE
 from kenv.errors import ExternalCommandError
 from kenv.runtime.process import INSTALL_HINTS, CommandResult, Runner, stderr_tail
 
 TOOL_TIMEOUT = 10.0
+log = logging.getLogger("kenv.runtime.tools")
 TOOLS: tuple[str, ...] = ("docker", "kubectl", *(f.tool for f in CATALOGUE.values() if f.tool is not None))
 
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
@@ -235,3 +238,47 @@ def docker_root_dir(runner: Runner) -> str | None:
     if isinstance(outcome, ToolVersion) or outcome.returncode != 0:
         return None
     return outcome.stdout.strip() or None
+
+
+def _fingerprint(runner: Runner, name: str) -> str | None:
+    """Where the tool is on PATH and which file it is (inode, size, mtime): a new binary, or
+    another one first on PATH, is a new tool."""
+    search_path = (runner.env if runner.env is not None else os.environ).get("PATH")
+    location = shutil.which(name, path=search_path)
+    if location is None:
+        return None
+    try:
+        info = os.stat(location)
+    except OSError:
+        return None
+    return f"{os.path.realpath(location)}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
+
+
+def detect_remembered(runner: Runner, name: str, cache: Path) -> ToolVersion:
+    """`detect`, remembered in `cache` (a JSON file) for a tool binary that has not changed since:
+    every kenv command that changes a cluster checks its tools, and asking them costs a process
+    each. Only supported versions are remembered, so a problem is always asked afresh."""
+    fingerprint = _fingerprint(runner, name)
+    remembered: dict[str, dict[str, str]] = {}
+    try:
+        loaded = json.loads(cache.read_text(encoding="utf-8"))
+        if isinstance(loaded, dict):
+            remembered = loaded
+    except (OSError, ValueError):
+        pass
+    entry = remembered.get(name)
+    if fingerprint is not None and isinstance(entry, dict) and entry.get("fingerprint") == fingerprint:
+        version = entry.get("version")
+        if isinstance(version, str) and parse_version(version) in TESTED_RANGES[name]:
+            return ToolVersion(name, True, version, True, f"{name} {version} (tested {TESTED_RANGES[name]})")
+    found = detect(runner, name)
+    if found.supported and fingerprint is not None and found.version is not None and not runner.dry_run:
+        remembered[name] = {"fingerprint": fingerprint, "version": found.version}
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            temp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+            temp.write_text(json.dumps(remembered, indent=1, sort_keys=True), encoding="utf-8")
+            os.replace(temp, cache)
+        except OSError:
+            log.debug("could not remember tool versions in %s", cache)
+    return found

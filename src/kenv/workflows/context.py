@@ -81,7 +81,7 @@ class WorkflowContext:
 
     def _tool_problem(self, tool: str) -> ExternalCommandError | None:
         from kenv.runtime.process import ENGINE_DOWN_HINT, INSTALL_HINTS
-        from kenv.runtime.tools import detect, detect_docker
+        from kenv.runtime.tools import detect_docker, detect_remembered
 
         if tool == ENGINE:
             engine = detect_docker(self.runner).engine
@@ -94,7 +94,7 @@ class WorkflowContext:
                 stderr_tail=engine.detail,
                 hint=ENGINE_DOWN_HINT,
             )
-        found = detect(self.runner, tool)
+        found = detect_remembered(self.runner, tool, self.settings.data_dir / "cache" / "tools.json")
         if not found.found:
             return ExternalCommandError(
                 f"{tool} is not installed (not found on PATH)",
