@@ -98,7 +98,12 @@ def parallel_apply(checkout: Checkout, delay: float) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=5,
+        help="at most 25 (a create with no subnet takes one of Docker's 30 default pools)",
+    )
     parser.add_argument("--baseline", type=Path, help="a checkout of an earlier kenv to measure beside this one")
     args = parser.parse_args()
     checkouts = [Checkout("this", REPO)]

@@ -201,14 +201,14 @@ def _check_consistency(values: Mapping[str, Any], sources: Mapping[str, str]) ->
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
-    import tomllib
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read config file {path}: {exc}", hint="fix its permissions or encoding") from exc
+    import tomllib  # only when there is a file: most runs have none, and the import costs ~3 ms
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -80,12 +80,13 @@ def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> str:
     joined into one line (at most STDERR_TAIL_CHARS) for an error message."""
     plain = [line.strip() for line in _ANSI.sub("", text).strip().splitlines() if line.strip()]
     verdicts = [line for line in plain if not _KLOG.match(line)] or [_KLOG.sub("", line) for line in plain]
-    kept: list[str] = []
-    for line in verdicts:
-        if line in kept:
-            kept.remove(line)
-        kept.append(line)
-    joined = " | ".join(kept[-lines:])
+    kept: list[str] = []  # the last `lines` distinct lines, in order, found from the end
+    for line in reversed(verdicts):
+        if line not in kept:
+            kept.insert(0, line)
+            if len(kept) == lines:
+                break
+    joined = " | ".join(kept)
     return joined if len(joined) <= STDERR_TAIL_CHARS else "..." + joined[-(STDERR_TAIL_CHARS - 3) :]
 
 

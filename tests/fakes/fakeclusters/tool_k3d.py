@@ -745,6 +745,7 @@ def _reserve(env: FakeEnv, log: Log, spec: _CreateSpec) -> tuple[dict, tuple[str
     """Step 0: network + containers exist (cluster "creating" in state), nothing runs yet."""
     docker_subnet = netalloc.docker_network_subnet(spec.network, FAKES_BIN) if spec.network else None
     messages: list[str] = []
+    pool_error = ""
     with env.store.transaction() as state:
         if model.find(state, TOOL, spec.name) is not None:
             raise _exists(log, spec.name)
@@ -763,8 +764,17 @@ def _reserve(env: FakeEnv, log: Log, spec: _CreateSpec) -> tuple[dict, tuple[str
         if reused:
             messages.append(f"Re-using existing network '{net_name}' ({net['id']})")
         else:
-            subnet = spec.subnet if spec.subnet not in ("", "auto") else netalloc.pick_subnet(state)
-            if netalloc.subnet_in_use(state, subnet) is not None:
+            try:
+                subnet = spec.subnet if spec.subnet not in ("", "auto") else netalloc.pick_subnet(state)
+            except RuntimeError:  # Docker's default address pools are all taken
+                subnet = ""
+            if not subnet:
+                net = None
+                pool_error = (
+                    "Error response from daemon: could not find an available, non-overlapping IPv4 address pool "
+                    "among the defaults to assign to the network"
+                )
+            elif netalloc.subnet_in_use(state, subnet) is not None:
                 net = None
             else:
                 # a --network that k3d had to create is still "external": it survives cluster deletion
@@ -790,7 +800,7 @@ def _reserve(env: FakeEnv, log: Log, spec: _CreateSpec) -> tuple[dict, tuple[str
             log,
             spec,
             f"{_PREP_FAILED}failed to create cluster network: failed to create network '{net_name}': "
-            "Error response from daemon: Pool overlaps with other one on this address space",
+            + (pool_error or "Error response from daemon: Pool overlaps with other one on this address space"),
         )
     if not spec.no_image_volume:
         log.info(f"Created image volume k3d-{spec.name}-images")
