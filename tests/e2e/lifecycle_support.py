@@ -94,19 +94,28 @@ class Fleet:
             time.sleep(0.05)
         raise AssertionError(f"no call containing {fragment!r}: {self.calls()[-3:]}")
 
-    def kill_fakes(self) -> None:
-        """Fakes told to hang keep running after kenv is killed, as real tools would: end them."""
+    def fake_processes(self, tool: str = "") -> list[int]:
+        """This test's fake tools (or only `tool`) still running, zombies aside."""
+        found = []
         for proc in Path("/proc").iterdir():
             if not proc.name.isdigit():
                 continue
             try:
                 environ = (proc / "environ").read_bytes()
                 cmdline = (proc / "cmdline").read_bytes()
+                status = (proc / "status").read_text()
             except OSError:
                 continue
-            if str(self.state).encode() in environ and str(FAKES).encode() in cmdline:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(int(proc.name), signal.SIGKILL)
+            mine = str(self.state).encode() in environ and str(FAKES / tool).encode() in cmdline
+            if mine and "State:\tZ" not in status:
+                found.append(int(proc.name))
+        return found
+
+    def kill_fakes(self) -> None:
+        """Fakes told to hang keep running after kenv is killed, as real tools would: end them."""
+        for pid in self.fake_processes():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def docker_networks(self) -> list[str]:
         out = subprocess.run(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.lifecycle_support import FAKES, Fleet
+from tests.e2e.lifecycle_support import Fleet
 
 
 @pytest.fixture
@@ -18,25 +18,6 @@ def fleet(isolated: Path, tmp_path: Path) -> Iterator[Fleet]:
     world = Fleet(isolated, tmp_path)
     yield world
     world.kill_fakes()
-
-
-def fake_processes(fleet: Fleet, tool: str) -> list[int]:
-    """Fake `tool` processes of this test still running."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            environ = (proc / "environ").read_bytes()
-            cmdline = (proc / "cmdline").read_bytes()
-            status = (proc / "status").read_text()
-        except OSError:
-            continue
-        if "State:\tZ" in status:
-            continue
-        if str(fleet.state).encode() in environ and str(FAKES / tool).encode() in cmdline:
-            found.append(int(proc.name))
-    return found
 
 
 def kill_during(fleet: Fleet, args: list[str], hang: str, call: str) -> None:
@@ -50,9 +31,9 @@ def kill_during(fleet: Fleet, args: list[str], hang: str, call: str) -> None:
 def test_the_tool_does_not_outlive_the_kenv_that_started_it(fleet: Fleet) -> None:
     kill_during(fleet, ["create", "dev", "--subnet", "none"], "k3d:cluster-create", "cluster create")
     deadline = time.monotonic() + 5
-    while fake_processes(fleet, "k3d") and time.monotonic() < deadline:
+    while fleet.fake_processes("k3d") and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert fake_processes(fleet, "k3d") == [], "k3d cluster create went on after kenv was killed"
+    assert fleet.fake_processes("k3d") == [], "k3d cluster create went on after kenv was killed"
 
 
 def test_a_k3d_create_killed_after_its_first_server_is_made_again(fleet: Fleet) -> None:

@@ -12,45 +12,13 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.fakes_selftest.conftest import ENGINE_DOWN, Runner, fake_environment
 
-BIN = Path(__file__).resolve().parents[1] / "fakes" / "bin"
-Runner = Callable[..., subprocess.CompletedProcess[str]]
-DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
-
-
-@pytest.fixture
-def fake_env(tmp_path: Path) -> dict[str, str]:
-    """Own state dir and HOME; PATH = the fakes + python3 only (no real docker)."""
-    home = tmp_path / "home"
-    home.mkdir()
-    pybin = tmp_path / "pybin"
-    pybin.mkdir()
-    (pybin / "python3").symlink_to(sys.executable)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("KENV_FAKE_", "DOCKER_")) and k not in ("KUBECONFIG", "PATH")
-    }
-    env.update({"KENV_FAKE_STATE": str(tmp_path / "state"), "HOME": str(home), "PATH": f"{BIN}{os.pathsep}{pybin}"})
-    return env
-
-
-@pytest.fixture
-def run(fake_env: dict[str, str]) -> Runner:
-    def _run(tool: str, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        env = dict(fake_env, **(extra or {}))
-        return subprocess.run(
-            [str(BIN / tool), *args], env=env, capture_output=True, text=True, timeout=60, check=False
-        )
-
-    return _run
+DOWN = ENGINE_DOWN
 
 
 def ps_json(run: Runner, *extra: str) -> list[dict]:
@@ -382,3 +350,9 @@ def test_network_inspect_answers_the_fake_clusters_networks(run: Runner) -> None
     )
     assert run("k3d", "cluster", "delete", "nk").returncode == 0
     assert run("docker", "network", "inspect", "k3d-nk").returncode == 1, "k3d removes the network it made"
+
+
+@pytest.fixture
+def fake_env(tmp_path: Path) -> dict[str, str]:
+    """No real docker on PATH: these tests must not depend on the host's engine."""
+    return fake_environment(tmp_path, host_path=False)

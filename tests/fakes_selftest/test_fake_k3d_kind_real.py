@@ -11,44 +11,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
+from tests.fakes_selftest.conftest import BIN, ENGINE_DOWN, Runner, fake_environment
 
-BIN = Path(__file__).resolve().parents[1] / "fakes" / "bin"
-Runner = Callable[..., subprocess.CompletedProcess[str]]
-DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
-
-
-@pytest.fixture
-def fake_env(tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir()
-    pybin = tmp_path / "pybin"
-    pybin.mkdir()
-    (pybin / "python3").symlink_to(sys.executable)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("KENV_FAKE_", "DOCKER_")) and k not in ("KUBECONFIG", "PATH")
-    }
-    env.update({"KENV_FAKE_STATE": str(tmp_path / "state"), "HOME": str(home), "PATH": f"{BIN}{os.pathsep}{pybin}"})
-    return env
-
-
-@pytest.fixture
-def run(fake_env: dict[str, str]) -> Runner:
-    def _run(tool: str, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        env = dict(fake_env, **(extra or {}))
-        return subprocess.run(
-            [str(BIN / tool), *args], env=env, capture_output=True, text=True, timeout=60, check=False
-        )
-
-    return _run
+DOWN = ENGINE_DOWN
 
 
 @contextmanager
@@ -314,3 +285,9 @@ def test_kind_with_the_engine_down(run: Runner) -> None:
         delete.stderr
     )
     assert run("kind", "version", extra=down).returncode == 0
+
+
+@pytest.fixture
+def fake_env(tmp_path: Path) -> dict[str, str]:
+    """No real docker on PATH: these tests must not depend on the host's engine."""
+    return fake_environment(tmp_path, host_path=False)

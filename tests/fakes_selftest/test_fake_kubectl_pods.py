@@ -15,15 +15,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+from tests.fakes_selftest.conftest import BIN, Runner
 
 FAKES = Path(__file__).resolve().parents[1] / "fakes"
-BIN = FAKES / "bin"
-Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 DNS_NAME = "kenv-dns-0a1b2c3d"
 # what kenv's verify runs (plan: "kubectl" section), minus --kubeconfig/--context
@@ -43,35 +41,6 @@ VERIFY_RUN = [
     "kubernetes.default.svc.cluster.local",
 ]
 VERIFY_DELETE = ["--request-timeout=10s", "delete", "pod", DNS_NAME, "--ignore-not-found", "--wait=false"]
-
-
-@pytest.fixture
-def fake_env(tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KENV_FAKE_") and k != "KUBECONFIG"}
-    env.update(
-        {"KENV_FAKE_STATE": str(tmp_path / "state"), "HOME": str(home), "PATH": f"{BIN}{os.pathsep}{env['PATH']}"}
-    )
-    return env
-
-
-@pytest.fixture
-def run(fake_env: dict[str, str]) -> Runner:
-    def _run(
-        tool: str, *args: str, extra: dict[str, str] | None = None, stdin: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / tool), *args],
-            env=dict(fake_env, **(extra or {})),
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-
-    return _run
 
 
 @pytest.fixture

@@ -8,45 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-
-BIN = Path(__file__).resolve().parents[1] / "fakes" / "bin"
-Runner = Callable[..., subprocess.CompletedProcess[str]]
-
-ENGINE_DOWN = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
-
-
-@pytest.fixture
-def fake_env(tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("KENV_FAKE_") and k not in ("KUBECONFIG", "DOCKER_HOST")
-    }
-    env.update(
-        {
-            "KENV_FAKE_STATE": str(tmp_path / "state"),
-            "HOME": str(home),
-            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        }
-    )
-    return env
-
-
-@pytest.fixture
-def run(fake_env: dict[str, str]) -> Runner:
-    def _run(tool: str, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        env = dict(fake_env, **(extra or {}))
-        return subprocess.run(
-            [str(BIN / tool), *args], env=env, capture_output=True, text=True, timeout=30, check=False
-        )
-
-    return _run
+from tests.fakes_selftest.conftest import ENGINE_DOWN, Runner
 
 
 def profiles(run: Runner, extra: dict[str, str] | None = None) -> dict[str, dict]:

@@ -12,43 +12,11 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
-
-BIN = Path(__file__).resolve().parents[1] / "fakes" / "bin"
-Runner = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def fake_env(tmp_path: Path) -> dict[str, str]:
-    """Environment for one test: own state dir, HOME and PATH with the fakes first."""
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KENV_FAKE_") and k != "KUBECONFIG"}
-    env.update(
-        {
-            "KENV_FAKE_STATE": str(tmp_path / "state"),
-            "HOME": str(home),
-            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        }
-    )
-    return env
-
-
-@pytest.fixture
-def run(fake_env: dict[str, str]) -> Runner:
-    def _run(
-        tool: str, *args: str, extra: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 30
-    ) -> subprocess.CompletedProcess[str]:
-        env = dict(fake_env, **(extra or {}))
-        return subprocess.run(
-            [str(BIN / tool), *args], env=env, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
-        )
-
-    return _run
+from tests.fakes_selftest.conftest import BIN, Runner
 
 
 def kubeconfig_doc(env: dict[str, str], path: str | None = None) -> dict:
