@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 .PHONY: run test lint unit bench clean help
 
 help:
-	@echo "make run    create .venv, install kenv and run 'kenv up'"
+	@echo "make run    create .venv, install kenv and run 'kenv up' (flags: make run ARGS='--skip-preflight')"
 	@echo "make test   create .venv with dev tools, lint, and run the whole test suite"
 	@echo "make lint   ruff, mypy --strict and the layer contracts"
 	@echo "make bench  run the benchmarks in bench/ and print medians"
@@ -21,8 +21,11 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+# ARGS go to `kenv up`, e.g. make run ARGS='--skip-preflight --dry-run'. KENV_RUN_BY tells kenv
+# to word its advice for make, where flags can only be passed through ARGS.
+ARGS ?=
 run: $(VENV)/.installed
-	$(BIN)/kenv up
+	KENV_RUN_BY='make run' $(BIN)/kenv up $(ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests bench

@@ -1,5 +1,6 @@
 """Start-up cost: cold `kenv --help` and `kenv list -o json` over 1,000 environments (SQLite),
-each beside `python3 -c pass`, measured interleaved in the same run. Prints medians and ratios.
+each beside `python3 -c pass` and, where kubectl is installed, `kubectl --help` (the Go CLI our
+users compare us with), measured interleaved in the same run. Prints medians and ratios.
 
 Usage: .venv/bin/python bench/startup.py [--runs 21] [--environments 1000]
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -31,9 +33,11 @@ def main() -> None:
             populate(inventory, args.environments)
         env = {**os.environ, "KENV_HOME": home, "KENV_DB_URL": url, **BENCH_RANGES}
         kenv = str(Path(sys.executable).with_name("kenv"))
+        kubectl = shutil.which("kubectl")
         commands = {
             "python3 -c pass": [sys.executable, "-c", "pass"],
             "kenv --help": [kenv, "--help"],
+            **({"kubectl --help": [kubectl, "--help"]} if kubectl else {}),
             f"kenv list -o json ({args.environments} envs)": [kenv, "list", "-o", "json"],
         }
         samples: dict[str, list[float]] = {name: [] for name in commands}

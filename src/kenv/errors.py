@@ -6,6 +6,8 @@
     │   └── Conflict             a value is already held (by the environment named in the message)
     ├── DatabaseUnavailable      exit 1: the inventory database cannot be reached
     ├── ExternalCommandError     exit 1: a tool kenv ran failed (argv, exit code, stderr tail)
+    ├── OperationFailed          a workflow reported failure: the exit code its failed step chose
+    │                            (2 for refused input, else 1) and that step's traceback
     └── ProblemsFound            exit 3: a check found problems (drift, conflicts)
 
 Every message is one line that says what is wrong and how to fix it. External errors are
@@ -64,3 +66,13 @@ class ExternalCommandError(KenvError):
 
 class ProblemsFound(KenvError):
     exit_code = 3
+
+
+class OperationFailed(KenvError):
+    """A workflow returned a failed result (its steps catch their errors so that it can roll back
+    and record the failure); the CLI raises this to exit as the failed step's error would have."""
+
+    def __init__(self, message: str, *, exit_code: int = 1, trace: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = exit_code
+        self.trace = trace

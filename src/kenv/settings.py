@@ -10,7 +10,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +233,11 @@ def load_settings(
     home, default_config, data_dir = default_paths(environ)
     chosen_config = config_path or environ.get("KENV_CONFIG")
     config_file = Path(chosen_config).expanduser() if chosen_config else default_config
+    if chosen_config and config_file.is_dir():
+        raise InvalidInput(
+            f"config file {config_file} is a directory, not a file",
+            hint=f"give the TOML file itself, e.g. {config_file / 'config.toml'}",
+        )
     if chosen_config and not config_file.is_file():
         raise InvalidInput(f"config file {config_file} does not exist", hint="check --config / KENV_CONFIG")
 
@@ -261,7 +266,3 @@ def load_settings(
         sources=sources,
         **{k: v for k, v in values.items() if k in known},
     )
-
-
-def with_db_url(settings: Settings, url: str) -> Settings:
-    return replace(settings, db_url=url)

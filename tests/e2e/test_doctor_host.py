@@ -155,7 +155,7 @@ def test_unreachable_docker_crlf_scripts_and_proxy_without_no_proxy_exit_3(stubs
     (project / "bin" / "run").write_bytes(b"#!/usr/bin/env bash\r\nexec make run\r\n")
     env = environment(stubs, HTTP_PROXY="http://alice:s3cret@proxy.corp:3128")
 
-    data = doctor_json(cwd=project, env=env, code=3)
+    data = doctor_json("--scan", ".", cwd=project, env=env, code=3)
 
     assert list(data) == ["checks", "findings", "summary", "snapshot"]
     assert all(list(check) == ["id", "title", "status", "summary"] for check in data["checks"])
@@ -182,7 +182,7 @@ def test_clean_machine_exits_0_and_says_what_it_checked(stubs: Path, project: Pa
     install(stubs, "docker", docker_up(tmp_path, {"bridge": "172.17.0.0/16"}))
     env = environment(stubs)
 
-    data = doctor_json(*HOST_DEPENDENT, cwd=project, env=env, code=0)
+    data = doctor_json(*HOST_DEPENDENT, "--scan", ".", cwd=project, env=env, code=0)
 
     assert {f["severity"] for f in data["findings"]} <= {"info"}
     ran = {rule_id: status for rule_id, status in statuses(data).items() if rule_id not in HOST_DEPENDENT}
@@ -226,3 +226,56 @@ def test_unknown_rule_id_is_invalid_input(stubs: Path, project: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("kenv: error: unknown rule id(s): host.nope; known ids are host.")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_fleet_of_200_is_summarised_and_the_table_fits_the_terminal(
+    stubs: Path, project: Path, tmp_path: Path
+) -> None:
+    install(stubs, "docker", docker_up(tmp_path, {"bridge": "172.17.0.0/16"}))
+    csv_file = tmp_path / "fleet.csv"
+    rows = [f"env{i:03},minikube,,,false,false,," for i in range(200)]
+    header = "# env,provider,node_port,pf_port,register_portainer,haproxy_route,http_port,https_port"
+    csv_file.write_text("\n".join([header, *rows]) + "\n")
+    env = environment(stubs)
+    imported = kenv("import-csv", str(csv_file), cwd=project, env=env)
+    assert imported.returncode == 0, imported.stderr
+
+    data = doctor_json(*HOST_DEPENDENT, cwd=project, env=env, code=3)
+    (missing,) = [f for f in findings(data, "host.tool-missing") if f["title"].startswith("minikube")]
+    assert missing["title"] == (
+        "minikube is not installed (not on PATH), but 200 environments "
+        "(env000, env001, env002, env003, env004 and 195 more) use it"
+    )
+
+    table = kenv("doctor", "host", *HOST_DEPENDENT, cwd=project, env={**env, "COLUMNS": "80"})
+    assert table.returncode == 3, table.stderr
+    lines = table.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80]
+    # The finding is wrapped, not cut: every word of it is on screen.
+    assert set(missing["title"].split()) <= set(table.stdout.split()), lines
+
+
+def test_scripts_are_looked_for_only_where_asked_never_in_the_working_directory(
+    stubs: Path, project: Path, tmp_path: Path
+) -> None:
+    install(stubs, "docker", docker_up(tmp_path, {"bridge": "172.17.0.0/16"}))
+    (project / "deploy.sh").write_bytes(b"#!/bin/bash\r\necho deploy\r\n")
+    env = environment(stubs)
+
+    data = doctor_json(*HOST_DEPENDENT, cwd=project, env=env, code=0)
+    assert statuses(data)["host.crlf-script"] == "skipped"
+    assert not findings(data, "host.crlf-script")
+    assert data["snapshot"]["scripts"]["files_seen"] == 0
+
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    data = doctor_json(*HOST_DEPENDENT, "--scan", str(project), cwd=other, env=env, code=3)
+    (crlf,) = findings(data, "host.crlf-script")
+    target = str(project / "deploy.sh")
+    assert crlf["title"].endswith(f": {target}")
+    assert f"sed -i 's/\\r$//' {target} " in crlf["fix"]
+    assert data["snapshot"]["scripts"]["roots"] == [str(project)]
+
+    missing = kenv("doctor", "host", "--scan", str(tmp_path / "nope"), cwd=other, env=env)
+    assert missing.returncode == 2
+    assert len(missing.stderr.strip().splitlines()) == 1 and "nope" in missing.stderr

@@ -253,6 +253,19 @@ def test_sync_finds_orphans_and_prunes_them(fleet: Fleet) -> None:
     assert fleet.clusters()["k3d"] == []
 
 
+def test_sync_dry_run_shows_prune_only_with_prune(fleet: Fleet) -> None:
+    fleet.ok("create", "lost", "--subnet", "none")
+    fleet.ok("unregister", "lost")
+    plain = fleet.run("sync", "--dry-run", "-o", "json")
+    assert plain.returncode == 3
+    assert json.loads(plain.stdout)["drift"][0]["action"] == "none (use --prune)"
+    assert "kenv: error: 1 drift item(s) found" in plain.stderr, "exit 3 says why, in one line"
+    pruning = fleet.run("sync", "--dry-run", "--prune", "-o", "json")
+    assert pruning.returncode == 3
+    assert json.loads(pruning.stdout)["drift"][0]["action"] == "prune"
+    assert fleet.clusters()["k3d"] == ["lost"]
+
+
 def test_verify_reports_each_check_and_exit_3_when_unhealthy(fleet: Fleet) -> None:
     fleet.ok("create", "dev", "--subnet", "none")
     healthy = json.loads(fleet.ok("verify", "dev", "-o", "json"))
@@ -289,7 +302,8 @@ def test_kubeconfig_merge_keeps_the_current_context(fleet: Fleet) -> None:
     fleet.ok("kubeconfig", "qa", "--merge")
     merged = fleet.user_kubeconfig.read_text()
     assert "k3d-dev" in merged and "kind-qa" in merged
-    assert "current-context: k3d-dev" in merged
+    # The file did not exist: merging made it, but which context is current stays the user's choice.
+    assert "current-context" not in merged
 
 
 def test_up_preflights_then_creates_the_configured_environments(fleet: Fleet) -> None:
@@ -372,9 +386,14 @@ def test_a_foreign_network_with_another_subnet_fails_the_create_and_is_left_alon
 def test_starting_an_environment_without_a_cluster_says_so(fleet: Fleet) -> None:
     fleet.ok("register", "dev", "--subnet", "none")
     result = fleet.run("start", "dev")
-    assert result.returncode == 1
+    assert result.returncode == 2, "invalid input, nothing changed"
     assert "'dev' has no k3d cluster" in result.stderr and "kenv create dev" in result.stderr
+    assert "Traceback" not in result.stderr
     assert fleet.env_record("dev")["status"] == "unknown", "a refused start changes nothing"  # type: ignore[index]
+    debug = fleet.run("--debug", "start", "dev")
+    assert debug.returncode == 2
+    # The failed step's own traceback, down to where it raised (not only where the CLI noticed).
+    assert "Traceback" in debug.stderr and "in done" in debug.stderr and "InvalidInput" in debug.stderr
 
 
 def test_kubeconfig_of_an_environment_without_a_cluster_says_how_to_get_one(fleet: Fleet) -> None:

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from kenv.errors import Conflict, InvalidInput, NotFound
+from kenv.errors import Conflict, InvalidInput, KenvError, NotFound
 from kenv.inventory import schema
+from kenv.inventory.database import ConstraintViolation
 from kenv.inventory.repository import AllocationPolicy, Inventory, NoHostChecks, ensure_ports_spec, open_inventory
 from kenv.inventory.validation import AUTO, EnvironmentSpec
 from kenv.settings import PortRange
@@ -187,12 +188,39 @@ def _raw_insert(inventory: Inventory, name: str, subnet: str | None) -> None:
 
 
 def _violates(inventory: Inventory, action: object, kind: str) -> None:
-    # The driver's own exception type differs per backend; classify() is what is under test.
-    with pytest.raises(Exception) as caught, inventory.db.write():  # noqa: PT011
+    # Whatever the backend, the database layer raises one typed error saying which invariant broke.
+    with pytest.raises(ConstraintViolation) as caught, inventory.db.write():
         action()  # type: ignore[operator]
-    violation = inventory.classify(caught.value)  # type: ignore[arg-type]
-    assert violation is not None, caught.value
-    assert violation.kind == kind, violation
+    assert caught.value.kind == kind, caught.value
+    assert isinstance(caught.value, KenvError)
+    assert caught.value.exit_code == 2
+
+
+def test_database_refuses_a_duplicate_name(inventory: Inventory) -> None:
+    with inventory.db.write():
+        _raw_insert(inventory, "a", None)
+    _violates(inventory, lambda: _raw_insert(inventory, "a", None), "name")
+
+
+def test_a_serialization_failure_is_typed(db_url: str) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: no serialization failure to report")
+    first, second = open_inventory(db_url), open_inventory(db_url)
+    try:
+        started = datetime.now(UTC)
+        for inv in (first, second):
+            inv.db.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            inv.db.query("SELECT count(*) FROM operations")
+        for inv in (first, second):
+            inv.record_operation(None, "test", "succeeded", started_at=started)
+        first.db.execute("COMMIT")
+        with pytest.raises(ConstraintViolation) as caught:
+            second.db.execute("COMMIT")
+        assert caught.value.kind == "serialization"
+        assert caught.value.exit_code == 1
+    finally:
+        first.close()
+        second.close()
 
 
 def test_database_refuses_overlapping_subnets(inventory: Inventory) -> None:
@@ -307,3 +335,23 @@ def test_schema_v2_gives_back_the_api_ports_v1_held_for_minikube(db_url: str) ->
         assert rows == [(16402, "api"), (18001, "http"), (18002, "http")], "only minikube's API port is freed"
     finally:
         db.close()
+
+
+def test_a_race_lost_to_a_writer_that_skipped_the_lock_is_retried(
+    inventory: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first attempt sees a stale view (as if another writer committed without the lock):
+    # the database refuses the port with a typed violation and the second attempt chooses afresh.
+    inventory.register(spec("a", "kind"), POLICY)
+    real = inventory.port_holders
+    calls: list[int] = []
+
+    def stale() -> dict[int, tuple[str, str]]:
+        calls.append(1)
+        return {} if len(calls) == 1 else real()
+
+    monkeypatch.setattr(inventory, "port_holders", stale)
+    b = inventory.register(spec("b", "kind"), POLICY)
+    assert len(calls) == 2
+    assert b.ports == {"http": 18001, "https": 18501, "pf": 19001, "api": 16401}
+    assert [op["environment"] for op in inventory.operations()] == ["b", "a"]

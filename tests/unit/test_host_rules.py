@@ -36,6 +36,7 @@ from kenv.doctor.host_snapshot import (
     read_inotify_limit,
     read_proxy_variables,
     scan_crlf_scripts,
+    scan_paths,
 )
 from kenv.errors import InvalidInput
 from kenv.runtime.process import Runner
@@ -593,3 +594,44 @@ def test_parse_version() -> None:
     assert parse_version("v1.32.4-dispatcher") == (1, 32, 4)
     assert parse_version("20.10") == (20, 10)
     assert parse_version("unknown") is None
+
+
+def test_many_environments_using_a_missing_tool_are_counted_not_listed() -> None:
+    fleet = tuple(EnvironmentFacts(f"env{i:03}", "kind", "stopped", None) for i in range(200))
+    snapshot = with_tool(replace(healthy_snapshot(), environments=fleet), tool("kind", found=False))
+    (finding,) = check(evaluate(snapshot), "host.tool-missing").findings
+    assert finding.title == (
+        "kind is not installed (not on PATH), but 200 environments (env000, env001, env002, env003, env004 "
+        "and 195 more) use it"
+    )
+    one = replace(snapshot, environments=fleet[:1])
+    assert required_tools(one)["kind"] == "1 environment (env000) uses it"
+
+
+def test_scan_paths_names_what_it_found_as_the_paths_were_given(tmp_path: Path) -> None:
+    write(tmp_path / "repo" / "deploy.sh", b"#!/bin/sh\r\n")
+    write(tmp_path / "repo" / "bin" / "run", b"#!/bin/sh\r\n")
+    write(tmp_path / "one.sh", b"#!/bin/sh\r\n")
+    write(tmp_path / "fine.sh", b"#!/bin/sh\n")
+    scan = scan_paths([tmp_path / "repo", tmp_path / "one.sh", tmp_path / "fine.sh", tmp_path / "gone"])
+    repo = tmp_path / "repo"
+    assert scan.crlf_files == (str(repo / "deploy.sh"), str(repo / "bin" / "run"), str(tmp_path / "one.sh"))
+    assert scan.files_seen == 4
+    assert scan.roots == (str(repo), str(tmp_path / "one.sh"), str(tmp_path / "fine.sh"), str(tmp_path / "gone"))
+    assert scan.unreadable == (str(tmp_path / "gone"),)
+    (finding,) = check(evaluate(replace(healthy_snapshot(), scripts=scan)), "host.crlf-script").findings
+    # .gitattributes lines are relative to the scanned repository, not to where kenv ran.
+    assert "'bin/run text eol=lf'" in finding.fix
+
+
+def test_scan_paths_under_the_working_directory_stay_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "deploy.sh", b"#!/bin/sh\r\n")
+    monkeypatch.chdir(tmp_path)
+    assert scan_paths([Path("."), Path("deploy.sh")]).crlf_files == ("deploy.sh", "deploy.sh")
+
+
+def test_nothing_to_scan_is_a_skipped_check_saying_how_to_name_paths() -> None:
+    assert scan_paths([]) == ScriptScan(None, 0, False)
+    result = check(evaluate(replace(healthy_snapshot(), scripts=scan_paths([]))), "host.crlf-script")
+    assert result.status == "skipped"
+    assert "--scan PATH" in result.summary

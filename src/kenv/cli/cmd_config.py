@@ -37,8 +37,8 @@ def show(app: App, output: str) -> None:
             value = mask_url(value)
         elif isinstance(value, tuple):
             value = list(value)
-        elif not isinstance(value, int | str):
-            value = str(value)
+        elif value is not None and not isinstance(value, int | str):
+            value = str(value)  # a network or a port range; None (unset) stays null in JSON
         values[key] = value
     if output == "table":
         rows = [{"key": k, "value": v, "source": settings.sources.get(k, "default")} for k, v in values.items()]

@@ -99,20 +99,26 @@ def import_csv(app: App, file: str, update: bool, dry_run: bool, output: str) ->
       kenv import-csv config/environments.csv --dry-run
       kenv import-csv config/environments.csv --update -o json
     """
+    from kenv.errors import InvalidInput
     from kenv.inventory.csv_format import parse_csv
     from kenv.inventory.importer import records_from_csv
 
-    rows = parse_csv(read_text_file(file), "stdin" if file == "-" else file)
+    source = "stdin" if file == "-" else file
+    rows = parse_csv(read_text_file(file), source)
+    if not rows:
+        # "0 imported" would read as success for a truncated file or the wrong path.
+        raise InvalidInput(f"{source} holds no environment rows", hint="check that this is the right file")
     run_import(app, records_from_csv(rows), source=file, update=update, dry_run=dry_run, output=output)
 
 
 @click.command("export-csv")
 @click.argument("file", required=False, metavar="[FILE]")
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @click.pass_obj
-def export_csv(app: App, file: str | None) -> None:
+def export_csv(app: App, file: str | None, force: bool) -> None:
     """Write every environment in the environments.csv format to FILE (default: stdout).
 
-    Export then import is a no-op.
+    Export then import is a no-op. An existing FILE is replaced only with --force.
 
     \b
     Example:
@@ -124,12 +130,7 @@ def export_csv(app: App, file: str | None) -> None:
     if file is None or file == "-":
         sys.stdout.write(text)
         return
-    from kenv.errors import InvalidInput
+    from kenv.inventory.files import write_file
 
-    target = Path(file)
-    if not target.parent.exists():
-        raise InvalidInput(f"directory {target.parent} does not exist")
-    temp = target.with_name(f".{target.name}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    temp.replace(target)
+    write_file(Path(file), text, force=force, mode=0o644)
     click.echo(f"wrote {text.count(chr(10)) - 1} environment(s) to {file}", err=True)

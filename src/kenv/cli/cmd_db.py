@@ -34,7 +34,8 @@ def status(app: App, output: str) -> None:
     from kenv.inventory.database import connect
 
     settings = app.settings()
-    database = connect(settings.db_url)
+    # A status never creates the inventory it reports on (the default location excepted).
+    database = connect(settings.db_url, create=settings.sources.get("db_url") == "default")
     try:
         state = schema.status(database)
         counts = {"environments": 0, "operations": 0}
@@ -92,6 +93,7 @@ def copy(app: App, target_url: str, force: bool, dry_run: bool, output: str) -> 
     from kenv.inventory.database import parse_url
     from kenv.inventory.repository import open_inventory
 
+    app.read_only = True  # the source is only read; the target is created if need be
     source = app.inventory()
     if parse_url(target_url).raw == source.db.url.raw:
         raise InvalidInput("the target is the inventory itself", hint="give another database URL in --to")
@@ -102,15 +104,21 @@ def copy(app: App, target_url: str, force: bool, dry_run: bool, output: str) -> 
 
 
 @db.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
 @output_option()
 @click.pass_obj
-def backup(app: App, file: Path, output: str) -> None:
-    """Write the whole inventory to FILE (portable JSON, mode 0600, written atomically)."""
+def backup(app: App, file: Path, force: bool, output: str) -> None:
+    """Write the whole inventory to FILE (portable JSON, mode 0600, written atomically).
+    An existing FILE is replaced only with --force."""
     from kenv.inventory import transfer
+    from kenv.inventory.files import check_target
 
+    # Refuse a bad target before reading the whole inventory.
+    check_target(file, force=force)
+    app.read_only = True
     snapshot = transfer.dump(app.inventory())
-    transfer.write_backup(snapshot, file)
+    transfer.write_backup(snapshot, file, force=force)
     emit(
         {
             "file": str(file),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from kenv.cli.main import App
-from kenv.cli.render import emit, output_option
+from kenv.cli.render import emit, output_option, terminal_width, truncate
 
 if TYPE_CHECKING:
     from kenv.doctor.host_rules import HostReport
@@ -17,10 +18,11 @@ FINDING_COLUMNS = [("SEVERITY", "severity"), ("ID", "id"), ("FINDING", "title"),
 STATUS_LABELS = {"ok": "ok", "skipped": "skip"}
 
 
-def run_host_preflight(app: App, *, skip: Collection[str] = ()) -> HostReport:
+def run_host_preflight(app: App, *, skip: Collection[str] = (), scan: Sequence[Path] = ()) -> HostReport:
     """Capture this machine's facts and judge them; `kenv up` runs this before touching anything.
 
     An inventory that cannot be opened is a finding, not a failure: every other check still runs.
+    Scripts are looked for in `scan` only: no setting names a GitOps repository to add to it.
     """
     from kenv.doctor.host_rules import evaluate
     from kenv.doctor.host_snapshot import capture_host_snapshot
@@ -34,7 +36,7 @@ def run_host_preflight(app: App, *, skip: Collection[str] = ()) -> HostReport:
     except KenvError as exc:
         # The finding carries its own fix; the error's hint would repeat it in the title.
         environments, inventory_error = None, " ".join(exc.message.split())
-    snapshot = capture_host_snapshot(Runner(), settings, environments, inventory_error=inventory_error)
+    snapshot = capture_host_snapshot(Runner(), settings, environments, inventory_error=inventory_error, scan=scan)
     return evaluate(snapshot, skip=skip)
 
 
@@ -43,13 +45,16 @@ def render_host_report(report: HostReport, output: str) -> None:
         emit(report.to_dict(), output)
         return
     width = max(len(check.id) for check in report.checks)
+    screen = terminal_width()
     for check in report.checks:
         if check.status in STATUS_LABELS:
-            click.echo(f"{STATUS_LABELS[check.status]:<5} {check.id:<{width}}  {check.summary}")
+            line = f"{STATUS_LABELS[check.status]:<5} {check.id:<{width}}  {check.summary}"
+            click.echo(line if screen is None else truncate(line, screen))
     findings = [finding.to_dict() for finding in report.findings]
     if findings:
         click.echo("")
-        emit(findings, "table", columns=FINDING_COLUMNS)
+        # What is wrong and how to fix it are read in full: wrapped, never cut.
+        emit(findings, "table", columns=FINDING_COLUMNS, wrap=("title", "fix"))
     errors, warnings, info = report.count("error"), report.count("warning"), report.count("info")
     if report.problems_found:
         click.echo(f"\n{errors} error(s), {warnings} warning(s), {info} info; `-o yaml` explains why each matters")
@@ -76,12 +81,21 @@ def doctor() -> None:
     metavar="RULE_ID",
     help="Do not run this check, e.g. host.inotify-low on a machine you cannot tune (repeatable).",
 )
+@click.option(
+    "--scan",
+    "scan",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="PATH",
+    help="A directory or script you deploy from, checked for CRLF shell scripts (repeatable).",
+)
 @output_option()
 @click.pass_obj
-def host(app: App, output: str, skip: tuple[str, ...]) -> None:
+def host(app: App, output: str, skip: tuple[str, ...], scan: tuple[Path, ...]) -> None:
     """Preflight this machine: Docker engine, tool versions, free disk, inotify limits, ports and
-    subnets of the inventory's environments, proxy settings, and CRLF shell scripts in the
-    current directory. Prints one line per passed check, then a table of findings with fixes.
+    subnets of the inventory's environments, proxy settings, and CRLF shell scripts in the paths
+    given with --scan (never the current directory). Prints one line per passed check, then a
+    table of findings with fixes, fitted to the terminal; `-o json` has every text in full.
 
     Exit codes: 0 nothing to fix (info findings aside), 3 errors or warnings found.
 
@@ -90,8 +104,9 @@ def host(app: App, output: str, skip: tuple[str, ...]) -> None:
       kenv doctor host
       kenv doctor host -o json | jq '.findings[] | select(.severity == "error")'
       kenv doctor host --skip host.crlf-script
+      kenv doctor host --scan ~/src/platform-gitops --scan ./deploy.sh
     """
-    report = run_host_preflight(app, skip=skip)
+    report = run_host_preflight(app, skip=skip, scan=scan)
     render_host_report(report, output)
     if report.problems_found:
         click.get_current_context().exit(3)

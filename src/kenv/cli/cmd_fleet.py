@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import click
 
@@ -16,14 +16,26 @@ from kenv.cli.render import emit, output_option
 @click.command()
 @click.option("-f", "--file", "file", required=True, metavar="FILE", help="YAML list of environments ('-' for stdin).")
 @click.option("--prune", is_flag=True, help="Delete environments that are not listed.")
+@click.option(
+    "--recreate", is_flag=True, help="Delete and create again environments that differ in what only that changes."
+)
 @click.option("--parallel", type=click.IntRange(1, 32), default=1, show_default=True, help="Creates at once.")
 @click.option("--timeout", "timeout_text", default="300s", show_default=True, help="Per environment.")
 @dry_run_option()
 @output_option()
 @click.pass_obj
-def apply(app: App, file: str, prune: bool, parallel: int, timeout_text: str, dry_run: bool, output: str) -> None:
-    """Make the inventory and clusters match FILE: create what is missing, report (or with --prune
-    delete) what is not listed. The whole file is checked before anything changes.
+def apply(
+    app: App, file: str, prune: bool, recreate: bool, parallel: int, timeout_text: str, dry_run: bool, output: str
+) -> None:
+    """Make the inventory and clusters match FILE: create what is missing, change labels in place,
+    report what differs in ways only recreating changes (provider, ports, subnet, node counts,
+    version; --recreate does it, one environment at a time unless --parallel), report (or with
+    --prune delete) what is not listed. Fields an entry leaves out accept what the record holds.
+
+    The whole file is checked first, its entries against each other and the inventory; nothing
+    changes when any of it is wrong (exit 2). With --dry-run it prints the exact plan, including
+    the ports and subnets new entries would get, and exits 3 when applying would change anything.
+    Without it, exit 3 when environments still need --recreate.
 
     \b
     FILE:
@@ -39,36 +51,93 @@ def apply(app: App, file: str, prune: bool, parallel: int, timeout_text: str, dr
     Examples:
       kenv apply -f fleet.yaml --parallel 4
       kenv apply -f fleet.yaml --prune --dry-run
+      kenv apply -f fleet.yaml --recreate
     """
+    from kenv.errors import OperationFailed, ProblemsFound
     from kenv.workflows.apply import apply as apply_fleet
     from kenv.workflows.apply import parse_desired
 
     settings = app.settings()
+    source = "stdin" if file == "-" else file
     desired = parse_desired(
         read_text_file(file),
-        "stdin" if file == "-" else file,
+        source,
         default_provider=settings.default_provider,
         default_node_port=settings.node_port,
     )
+    timeout = parse_duration(timeout_text)
     ctx = workflow_context(app, dry_run=dry_run, prefix_names=parallel > 1)
-    report = apply_fleet(ctx, desired, prune=prune, parallel=parallel, timeout=parse_duration(timeout_text))
+    with ctx.recorded("apply", None) as outcome:
+        report = apply_fleet(
+            ctx, desired, prune=prune, parallel=parallel, timeout=timeout, recreate=recreate, source=source
+        )
+        outcome.ok = bool(report["ok"])
+        outcome.detail = f"{source}: " + _apply_summary(report, dry_run=dry_run, prune=prune)
     if output != "table":
         emit(report, output)
     else:
-        created = report["created"]
-        ok = sum(1 for r in created if r["ok"])
-        verb = "would create" if dry_run else "created"
-        click.echo(
-            f"{verb} {ok}/{len(created)}, unchanged {len(report['unchanged'])}, "
-            f"not listed {len(report['not_listed'])}{' (pruned)' if prune else ''}"
-        )
-        for item in created:
-            if not item["ok"]:
-                click.echo(f"  {item['environment']}: {item['error']}", err=True)
-        if report["not_listed"] and not prune:
-            click.echo(f"not listed (kept; --prune deletes them): {', '.join(report['not_listed'])}")
+        _print_apply(report, dry_run=dry_run, prune=prune)
     if not report["ok"]:
-        sys.exit(1)
+        failed = report["failed"]
+        # The file was checked whole before anything changed: what fails now is an operation (exit 1).
+        raise OperationFailed(
+            f"apply: {len(failed)} environment(s) failed: {', '.join(str(r['environment']) for r in failed)}"
+        )
+    if dry_run and report["changed"]:
+        raise ProblemsFound("apply --dry-run: applying would change the fleet", hint="apply without --dry-run")
+    if report["needs_recreate"]:
+        raise ProblemsFound(
+            f"{', '.join(report['needs_recreate'])} differ(s) from {source} in ways only recreating changes",
+            hint="rerun with --recreate to delete and create them again",
+        )
+
+
+def _apply_summary(report: dict[str, Any], *, dry_run: bool, prune: bool) -> str:
+    created = report["created"]
+    ok = sum(1 for r in created if r["ok"])
+    parts = [
+        f"{'would create' if dry_run else 'created'} {ok}/{len(created)}",
+        f"{'would update' if dry_run else 'updated'} {len(report['updated'])}",
+    ]
+    if report["recreated"]:
+        done = sum(1 for r in report["recreated"] if r["ok"])
+        parts.append(f"{'would recreate' if dry_run else 'recreated'} {done}/{len(report['recreated'])}")
+    if report["needs_recreate"]:
+        parts.append(f"need --recreate {len(report['needs_recreate'])}")
+    parts.append(f"unchanged {len(report['unchanged'])}")
+    parts.append(f"not listed {len(report['not_listed'])}{' (pruned)' if prune and report['not_listed'] else ''}")
+    return ", ".join(parts)
+
+
+def _print_apply(report: dict[str, Any], *, dry_run: bool, prune: bool) -> None:
+    verbs = {
+        "create": "would create" if dry_run else "create",
+        "resume": "would resume" if dry_run else "resume",
+        "update": "would update" if dry_run else "update",
+        "recreate": "would recreate" if dry_run else "recreate",
+        "needs-recreate": "needs recreate",
+    }
+    for entry in report["entries"]:
+        action = entry["action"]
+        if action == "none":
+            continue
+        what = "; ".join(f"{c['field']} {_value(c['recorded'])} -> {_value(c['desired'])}" for c in entry["changes"])
+        if action in ("create", "resume", "recreate") and entry["ports"] is not None:
+            ports = ", ".join(f"{p} {v}" for p, v in entry["ports"].items()) or "no host ports"
+            what = "; ".join(part for part in (what, f"{ports}; subnet {entry['subnet'] or 'none'}") if part)
+        suffix = " (use --recreate)" if action == "needs-recreate" else ""
+        click.echo(f"{verbs.get(action, action)} {entry['environment']}" + (f": {what}" if what else "") + suffix)
+    click.echo(_apply_summary(report, dry_run=dry_run, prune=prune))
+    for item in report["failed"]:
+        click.echo(f"  {item['environment']} ({item['workflow']}): {item['error']}", err=True)
+    if report["not_listed"] and not prune:
+        click.echo(f"not listed (kept; --prune deletes them): {', '.join(report['not_listed'])}")
+
+
+def _value(value: object) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items()) or "(none)"
+    return "none" if value is None else str(value)
 
 
 @click.command()
@@ -87,6 +156,7 @@ def sync(app: App, prune: bool, dry_run: bool, output: str) -> None:
       kenv sync --dry-run
       kenv sync --prune
     """
+    from kenv.errors import OperationFailed, ProblemsFound
     from kenv.workflows.sync import converge, detect_drift
 
     ctx = workflow_context(app, dry_run=dry_run)
@@ -95,6 +165,10 @@ def sync(app: App, prune: bool, dry_run: bool, output: str) -> None:
         click.echo(f"kenv: warning: could not list {text}", err=True)
     if dry_run or not drift:
         rows = [d.to_dict() for d in drift]
+        for row in rows:
+            if row["action"] == "prune" and not prune:
+                # What this sync would do: without --prune an orphan is only reported.
+                row["action"] = "none (use --prune)"
         if output != "table":
             emit({"drift": rows, "unreachable": unreachable}, output)
         elif rows:
@@ -111,10 +185,24 @@ def sync(app: App, prune: bool, dry_run: bool, output: str) -> None:
             )
         else:
             click.echo("no drift: the inventory matches the clusters")
+        if not dry_run:
+            with ctx.recorded("sync", None) as outcome:
+                outcome.detail = "no drift"
         if drift:
-            sys.exit(3)
+            orphans = any(d.action == "prune" for d in drift) and not prune
+            raise ProblemsFound(
+                f"{len(drift)} drift item(s) found",
+                hint="run `kenv sync` to converge" + (" (with --prune to delete the orphans)" if orphans else ""),
+            )
         return
-    outcomes = converge(ctx, drift, prune=prune)
+    with ctx.recorded("sync", None) as outcome:
+        outcomes = converge(ctx, drift, prune=prune)
+        errors = [o for o in outcomes if o["error"]]
+        outcome.ok = not errors
+        outcome.detail = "; ".join(
+            f"{o['environment']} {o['kind']}: {o['action'] if o['done'] else 'not done'}" for o in outcomes
+        )
+        outcome.error = "; ".join(f"{o['environment']}: {o['error']}" for o in errors) or None
     if output != "table":
         emit({"drift": outcomes, "unreachable": unreachable}, output)
     else:
@@ -129,10 +217,14 @@ def sync(app: App, prune: bool, dry_run: bool, output: str) -> None:
                 ("ERROR", "error"),
             ],
         )
-    if any(o["error"] for o in outcomes):
-        sys.exit(1)
-    if any(not o["done"] for o in outcomes):
-        sys.exit(3)
+    if errors:
+        raise OperationFailed(f"sync: {len(errors)} of {len(outcomes)} item(s) failed")
+    left = [o for o in outcomes if not o["done"]]
+    if left:
+        raise ProblemsFound(
+            f"{len(left)} drift item(s) left: {', '.join(str(o['environment']) for o in left)}",
+            hint="see the ACTION column (orphans go with --prune; port or subnet drift needs a recreate)",
+        )
 
 
 @click.command()
@@ -171,4 +263,7 @@ def verify(app: App, names: tuple[str, ...], dns_image: str, output: str) -> Non
             columns=[("ENVIRONMENT", "environment"), ("CHECK", "check"), ("RESULT", "ok"), ("DETAIL", "detail")],
         )
     if not all(r.healthy for r in reports):
-        sys.exit(3)
+        from kenv.errors import ProblemsFound
+
+        unhealthy = [r.environment for r in reports if not r.healthy]
+        raise ProblemsFound(f"unhealthy: {', '.join(unhealthy)}", hint="see the FAIL rows above")

@@ -12,10 +12,10 @@ from kenv.cli.options import (
     dry_run_option,
     environment_options,
     label_filter_option,
-    provider_option,
     spec_from_flags,
 )
 from kenv.cli.render import LIST_FORMATS, emit, output_option
+from kenv.settings import PROVIDERS
 
 LIST_COLUMNS = [
     ("NAME", "name"),
@@ -103,7 +103,8 @@ def register(
 
 
 @click.command("list")
-@provider_option(help_text="Only this provider.")
+# Not provider_option: that one names the default provider, and a filter has no default.
+@click.option("--provider", type=click.Choice(PROVIDERS), help="Only this provider's environments. [default: all]")
 @label_filter_option()
 @output_option(LIST_FORMATS)
 @click.pass_obj
@@ -176,4 +177,4 @@ def history(app: App, name: str | None, limit: int, output: str) -> None:
         ("STARTED", "started_at"),
         ("ERROR", "error"),
     ]
-    emit(rows, output, columns=columns)
+    emit(rows, output, columns=columns, empty="No operations recorded.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -35,7 +35,10 @@ def workflow_context(app: App, *, dry_run: bool, prefix_names: bool = False) -> 
 
 
 def finish(result: WorkflowResult, output: str) -> None:
-    """Print the result; exit 1 when the workflow failed."""
+    """Print the result; a failed workflow exits as its failed step's error would (2 for refused
+    input, 1 for a failed operation), with that step's traceback under --debug."""
+    from kenv.errors import OperationFailed
+
     if output != "table":
         emit(result.to_dict(), output)
     elif result.ok:
@@ -43,8 +46,19 @@ def finish(result: WorkflowResult, output: str) -> None:
         click.echo(f"{result.workflow} {result.environment}: {verb} in {result.seconds:.1f}s")
     if not result.ok:
         rolled = f"; rolled back: {', '.join(result.rolled_back)}" if result.rolled_back else ""
-        sys.stderr.write(f"kenv: error: {result.workflow} {result.environment} failed: {result.error}{rolled}\n")
-        sys.exit(1)
+        raise OperationFailed(
+            f"{result.workflow} {result.environment} failed: {result.error}{rolled}",
+            exit_code=result.exit_code or 1,
+            trace=result.traceback,
+        )
+
+
+def run_recorded(ctx: WorkflowContext, operation: str, name: str, work: Callable[[], WorkflowResult]) -> WorkflowResult:
+    """Run one workflow and log how it ended in the history (failures too)."""
+    with ctx.recorded(operation, name) as outcome:
+        result = work()
+        outcome.of(result)
+    return result
 
 
 def parse_duration(text: str) -> float:
@@ -138,7 +152,8 @@ def create(
         keep_on_failure=keep_on_failure,
         resources=NodeResources(cpus=cpus or settings.node_cpus, memory=memory or settings.node_memory),
     )
-    finish(create_environment(workflow_context(app, dry_run=dry_run), request), output)
+    ctx = workflow_context(app, dry_run=dry_run)
+    finish(run_recorded(ctx, "create", name, lambda: create_environment(ctx, request)), output)
 
 
 @click.command()
@@ -161,7 +176,8 @@ def delete(app: App, name: str, keep_record: bool, provider: str | None, dry_run
     from kenv.workflows.delete import DeleteRequest, delete_environment
 
     request = DeleteRequest(name, keep_record=keep_record, provider=provider)
-    finish(delete_environment(workflow_context(app, dry_run=dry_run), request), output)
+    ctx = workflow_context(app, dry_run=dry_run)
+    finish(run_recorded(ctx, "delete", name, lambda: delete_environment(ctx, request)), output)
 
 
 @click.command()
@@ -173,7 +189,8 @@ def start(app: App, name: str, dry_run: bool, output: str) -> None:
     """Start the stopped cluster of environment NAME."""
     from kenv.workflows.lifecycle import start_environment
 
-    finish(start_environment(workflow_context(app, dry_run=dry_run), name), output)
+    ctx = workflow_context(app, dry_run=dry_run)
+    finish(run_recorded(ctx, "start", name, lambda: start_environment(ctx, name)), output)
 
 
 @click.command()
@@ -185,7 +202,8 @@ def stop(app: App, name: str, dry_run: bool, output: str) -> None:
     """Stop the cluster of environment NAME (its record and allocations stay)."""
     from kenv.workflows.lifecycle import stop_environment
 
-    finish(stop_environment(workflow_context(app, dry_run=dry_run), name), output)
+    ctx = workflow_context(app, dry_run=dry_run)
+    finish(run_recorded(ctx, "stop", name, lambda: stop_environment(ctx, name)), output)
 
 
 @click.command()

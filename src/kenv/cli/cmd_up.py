@@ -28,6 +28,16 @@ def _inventory_summary(app: App) -> dict[str, object]:
     }
 
 
+def _rerun_advice() -> str:
+    """How to go on despite the host errors, in the terms of whatever ran kenv: flags cannot be
+    added to `make run` itself, only through its ARGS."""
+    import os
+
+    if os.environ.get("KENV_RUN_BY") == "make run":
+        return "or rerun with `make run ARGS=--skip-preflight` (or `.venv/bin/kenv up --skip-preflight`)"
+    return "or rerun with `kenv up --skip-preflight`"
+
+
 @click.command()
 @click.option("--skip-preflight", is_flag=True, help="Do not stop on host problems (they are still listed).")
 @click.option("--parallel", type=click.IntRange(1, 32), default=2, show_default=True, help="Creates at once.")
@@ -68,10 +78,8 @@ def up(app: App, skip_preflight: bool, parallel: int, timeout_text: str, dry_run
     if blocking and not skip_preflight:
         if output != "table":
             emit({**summary, "preflight": report.to_dict(), "created": []}, output)
-        sys.stderr.write(
-            f"kenv: error: the host check found {blocking} error(s); fix them (see above), "
-            "or rerun with --skip-preflight\n"
-        )
+        advice = _rerun_advice()
+        sys.stderr.write(f"kenv: error: the host check found {blocking} error(s); fix them (see above), {advice}\n")
         sys.exit(3)
     desired = [Desired(spec_for_name(name, settings), frozenset()) for name in settings.environments]
     ctx = workflow_context(app, dry_run=dry_run, prefix_names=parallel > 1)

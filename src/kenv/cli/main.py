@@ -49,6 +49,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 # fmt: on
 
+# Commands that only read the inventory (`db status` and `db backup` say so themselves).
+READ_COMMANDS = frozenset({"list", "get", "history", "config", "export-csv"})
+
 EPILOG = """\b
 Examples:
   kenv up                                   prepare the inventory and the default environments
@@ -72,6 +75,8 @@ class App:
     config_path: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     debug: bool = False
+    # Set for commands that only read: the inventory is opened without creating it.
+    read_only: bool = False
     _settings: Settings | None = None
     _inventory: Inventory | None = None
 
@@ -86,7 +91,11 @@ class App:
         if self._inventory is None:
             from kenv.inventory.repository import open_inventory
 
-            self._inventory = open_inventory(self.settings().db_url)
+            settings = self.settings()
+            # A read against a path that does not exist is a mistyped path, not a new inventory;
+            # the default location is still made on first use, whatever the command.
+            create = not self.read_only or settings.sources.get("db_url") == "default"
+            self._inventory = open_inventory(settings.db_url, create=create)
         return self._inventory
 
     def close(self) -> None:
@@ -129,7 +138,12 @@ def cli(ctx: click.Context, config_path: str | None, db_url: str | None, debug: 
     """kenv runs a fleet of local Kubernetes environments (k3d, kind, minikube) from one inventory."""
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="kenv: %(levelname)s: %(message)s", stream=sys.stderr)
-    app = App(config_path=config_path, overrides={"db_url": db_url}, debug=debug)
+    app = App(
+        config_path=config_path,
+        overrides={"db_url": db_url},
+        debug=debug,
+        read_only=ctx.invoked_subcommand in READ_COMMANDS,
+    )
     ctx.obj = app
     ctx.call_on_close(app.close)
 
@@ -161,7 +175,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except KenvError as exc:
         if debug:
-            traceback.print_exc()
+            # A failed workflow step's own traceback says where it failed; this one only where the CLI noticed.
+            trace = getattr(exc, "trace", None)
+            if trace:
+                sys.stderr.write(trace)
+            else:
+                traceback.print_exc()
         fail(exc.one_line(), exc.exit_code)
     except BrokenPipeError:
         # `kenv list | head`: the reader left; that is not an error worth a traceback.

@@ -53,7 +53,13 @@ def environment_options(command: F) -> F:
         click.option("--servers", type=int, default=1, show_default=True, help="Control-plane nodes."),
         click.option("--agents", type=int, default=0, show_default=True, help="Worker nodes."),
         click.option("--k8s-version", metavar="V", help="Kubernetes version (v1.31.5-k3s1 for k3d) or a node image."),
-        click.option("--label", "labels", multiple=True, metavar="KEY=VALUE", help="Label (repeatable)."),
+        click.option(
+            "--label",
+            "labels",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Label (repeatable); on an existing record, create replaces its labels.",
+        ),
         click.option("--allow-privileged-port", is_flag=True, help="Allow host ports below 1024."),
     ]
     for option in reversed(options):
@@ -114,5 +120,5 @@ def spec_from_flags(
     )
     given = {"provider": provider, "subnet": subnet, "node_port": node_port, "k8s_version": k8s_version}
     explicit = {f"{p}_port" for p in choices} | {k for k, v in given.items() if v is not None}
-    explicit |= {k for k, v in {"servers": servers != 1, "agents": agents != 0}.items() if v}
+    explicit |= {k for k, v in {"servers": servers != 1, "agents": agents != 0, "labels": bool(labels)}.items() if v}
     return spec, frozenset(explicit)

@@ -10,7 +10,8 @@ from typing import TextIO
 
 from kenv.workflows.engine import StepOutcome
 
-MARKS = {"done": "ok", "skipped": "ok (already there)", "planned": "plan", "failed": "FAILED", "not-run": "-"}
+# A skipped step's detail says why ("already there", or "already gone" when deleting): not repeated here.
+MARKS = {"done": "ok", "skipped": "ok", "planned": "plan", "failed": "FAILED", "not-run": "-"}
 
 
 class StepPrinter:

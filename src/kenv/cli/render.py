@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -40,11 +40,82 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
+ELLIPSIS = "\u2026"
+GAP = "  "
+# Cells up to this wide (names, subnets, ports, statuses) are never cut: only long free text (a
+# finding, a fix, an error, labels) gives way. A table of short cells wider than the terminal
+# overflows rather than losing what it is for.
+MIN_COLUMN = 20
+
+
+def terminal_width() -> int | None:
+    """The width tables must fit: COLUMNS when set, else the terminal's; None when stdout is not a
+    terminal (a file or a pipe keeps whole lines, like `ls` does)."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else None
+    except (OSError, ValueError):
+        return None
+
+
+def truncate(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + ELLIPSIS
+
+
+def fit_widths(natural: Sequence[int], minimum: Sequence[int], width: int) -> list[int]:
+    """Column widths that fit `width` (gaps included): the widest column gives way first, none
+    below its minimum; when even the minimums do not fit, the minimums."""
+    widths = list(natural)
+    excess = sum(widths) + len(GAP) * (len(widths) - 1) - width
+    while excess > 0:
+        shrinkable = [i for i, w in enumerate(widths) if w > minimum[i]]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: widths[i])
+        others = [widths[i] for i in shrinkable if i != widest]
+        # Down to the next widest column at once (not one character per pass): rows can be long.
+        step = min(excess, widths[widest] - max([*others, minimum[widest]]) or 1)
+        widths[widest] -= step
+        excess -= step
+    return widths
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def format_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    *,
+    width: int | None = None,
+    wrap: Collection[str] = (),
+) -> str:
+    """Aligned columns fitted to `width` (None: as wide as the cells): cells of the columns keyed in
+    `wrap` continue on the next lines, others are cut with an ellipsis. `-o json` keeps the full text."""
     header = [title for title, _ in columns]
     body = [[_cell(row.get(key)) for _, key in columns] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in [header, *body]]
+    natural = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
+    widths = natural
+    if width is not None:
+        minimum = [min(natural[i], max(len(h), MIN_COLUMN)) for i, h in enumerate(header)]
+        widths = fit_widths(natural, minimum, width)
+    wrapped = {i for i, (_, key) in enumerate(columns) if key in wrap}
+    lines = []
+    for line in [header, *body]:
+        cells = [
+            _wrap(cell, widths[i]) if i in wrapped and len(cell) > widths[i] else [truncate(cell, widths[i])]
+            for i, cell in enumerate(line)
+        ]
+        for n in range(max(len(c) for c in cells)):
+            parts = [(c[n] if n < len(c) else "").ljust(widths[i]) for i, c in enumerate(cells)]
+            lines.append(GAP.join(parts).rstrip())
     return "\n".join(lines)
 
 
@@ -83,8 +154,11 @@ def emit(
     *,
     columns: Sequence[tuple[str, str]] | None = None,
     keys: Sequence[str] | None = None,
+    empty: str = "No environments.",
+    wrap: Collection[str] = (),
 ) -> None:
-    """Print `data` (a dict or a list of dicts) in the chosen format."""
+    """Print `data` (a dict or a list of dicts) in the chosen format; a table fits the terminal,
+    and an empty list is said in words (`empty`)."""
     if output == "json":
         text = dump_json(data)
     elif output == "yaml":
@@ -94,12 +168,16 @@ def emit(
         text = dump_csv(rows, keys or (list(rows[0]) if rows else []))
     elif isinstance(data, list):
         assert columns is not None
-        text = format_table(data, columns) if data else "No environments."
+        text = format_table(data, columns, width=terminal_width(), wrap=wrap) if data else empty
     else:
-        text = format_mapping(data)
+        text = format_mapping(data, width=terminal_width())
     sys.stdout.write(text + "\n")
 
 
-def format_mapping(data: Mapping[str, Any]) -> str:
-    width = max((len(k) for k in data), default=0)
-    return "\n".join(f"{k.ljust(width)}  {_cell(v)}" for k, v in data.items())
+def format_mapping(data: Mapping[str, Any], *, width: int | None = None) -> str:
+    """`key  value` lines; a value too long for `width` is cut with an ellipsis."""
+    key_width = max((len(k) for k in data), default=0)
+    room = None if width is None else max(width - key_width - len(GAP), MIN_COLUMN)
+    return "\n".join(
+        f"{k.ljust(key_width)}{GAP}{_cell(v) if room is None else truncate(_cell(v), room)}" for k, v in data.items()
+    )

@@ -33,6 +33,8 @@ DISK_ERROR_PERCENT = 95.0
 INOTIFY_MIN_WATCHES = 524288
 INOTIFY_MIN_INSTANCES = 512
 MAX_LISTED_SCRIPTS = 10
+# Names listed in one finding before "and N more": a fleet of 200 must not make a 2,000-character line.
+MAX_LISTED_NAMES = 5
 RULE_CRASHED = "host.rule-crashed"
 # Not running: nothing of the environment's own should hold its ports, so a holder is a stranger.
 STOPPED_STATUSES = frozenset({"stopped", "failed", "absent"})
@@ -135,6 +137,13 @@ def _names(items: Iterable[str]) -> str:
     return ", ".join(items)
 
 
+def _some_names(names: Collection[str], limit: int = MAX_LISTED_NAMES) -> str:
+    """The first `limit` names and how many more: `a, b, c and 197 more`."""
+    listed = list(names)[:limit]
+    more = len(names) - len(listed)
+    return _names(listed) + (f" and {more} more" if more else "")
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -159,7 +168,9 @@ def required_tools(snapshot: HostSnapshot) -> dict[str, str]:
             continue
         reasons = []
         if provider in users:
-            reasons.append(f"environment(s) {_names(users[provider])} use it")
+            count = len(users[provider])
+            verb = "uses" if count == 1 else "use"
+            reasons.append(f"{_plural(count, 'environment')} ({_some_names(users[provider])}) {verb} it")
         if snapshot.default_provider == provider:
             reasons.append("it is the default_provider")
         if reasons:
@@ -483,19 +494,30 @@ def proxy_no_proxy(snapshot: HostSnapshot) -> Verdict:
     )
 
 
+def _relative_to_roots(path: str, roots: Iterable[str]) -> str:
+    for root in roots:
+        prefix = root.rstrip("/") + "/"
+        if path.startswith(prefix):
+            return path[len(prefix) :]
+    return path
+
+
 @rule("host.crlf-script", "shell scripts have LF line endings")
 def crlf_script(snapshot: HostSnapshot) -> Verdict:
     scan = snapshot.scripts
     if scan.root is None:
-        return Verdict(summary="the working directory could not be read", skipped=True)
+        return Verdict(summary="nothing to scan: name the paths you deploy from with --scan PATH", skipped=True)
     capped = f" (stopped at the {scan.files_seen}-file cap)" if scan.capped else ""
+    if scan.unreadable:
+        capped += f"; could not read {_some_names(scan.unreadable)}"
     if not scan.crlf_files:
         return Verdict(summary=f"no CRLF scripts among {_plural(scan.files_seen, 'file')} under {scan.root}{capped}")
     listed = scan.crlf_files[:MAX_LISTED_SCRIPTS]
     more = len(scan.crlf_files) - len(listed)
     files = _names(listed) + (f" and {more} more" if more else "")
     patterns = ["*.sh"] if any(path.endswith(".sh") for path in listed) else []
-    patterns += [path for path in listed if not path.endswith(".sh")]
+    # .gitattributes patterns are relative to the repository: the scanned path, not where kenv ran.
+    patterns += [_relative_to_roots(path, scan.roots) for path in listed if not path.endswith(".sh")]
     attributes = ", ".join(f"'{pattern} text eol=lf'" for pattern in patterns)
     quoted = " ".join(shlex.quote(path) for path in listed)
     return Verdict(

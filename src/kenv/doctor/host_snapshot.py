@@ -74,10 +74,12 @@ class EnvironmentFacts:
 
 @dataclass(frozen=True)
 class ScriptScan:
-    root: str | None  # None: the working directory could not be read
+    root: str | None  # what was scanned (the paths, comma-separated); None: nothing to scan
     files_seen: int
     capped: bool
     crlf_files: tuple[str, ...] = ()
+    roots: tuple[str, ...] = ()  # each path scanned, as given
+    unreadable: tuple[str, ...] = ()  # paths given that could not be read
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,42 @@ def scan_crlf_scripts(root: Path, max_files: int = MAX_SCANNED_FILES) -> ScriptS
     return ScriptScan(str(root), seen, False, tuple(found))
 
 
+def scan_paths(paths: Sequence[Path], max_files: int = MAX_SCANNED_FILES) -> ScriptScan:
+    """CRLF scripts under each of `paths` (directories or single files), one file cap for all.
+
+    Found files are named as the paths were given (`repo/deploy.sh`), so the fix can be pasted
+    where kenv ran; under `.` they stay relative."""
+    seen = 0
+    capped = False
+    found: list[str] = []
+    roots: list[str] = []
+    unreadable: list[str] = []
+    for path in paths:
+        roots.append(str(path))
+        if seen >= max_files:
+            capped = True
+            break
+        try:
+            if path.is_dir():
+                scan, base = scan_crlf_scripts(path, max_files - seen), path
+            else:
+                head = _read_script_head(path, needs_shebang=not path.name.endswith(".sh"))
+                if head is None and not path.exists():
+                    raise FileNotFoundError(path)
+                crlf = (path.name,) if head is not None and b"\r\n" in head else ()
+                scan, base = ScriptScan(str(path), 1, False, crlf), path.parent
+        except OSError as exc:
+            log.debug("cannot scan %s for scripts: %s", path, exc)
+            unreadable.append(str(path))
+            continue
+        seen += scan.files_seen
+        capped = capped or scan.capped
+        found.extend(name if str(base) == "." else os.path.join(base, name) for name in scan.crlf_files)
+    if not roots:
+        return ScriptScan(None, 0, False)
+    return ScriptScan(", ".join(roots), seen, capped, tuple(found), tuple(roots), tuple(unreadable))
+
+
 def probe_environment(env: Environment) -> EnvironmentFacts:
     ports = []
     for purpose in PORT_PURPOSES:
@@ -259,22 +297,20 @@ def capture_host_snapshot(
     environments: Sequence[Environment] | None,
     *,
     inventory_error: str | None = None,
-    cwd: Path | None = None,
+    scan: Sequence[Path] = (),
     environ: Mapping[str, str] | None = None,
 ) -> HostSnapshot:
     """Collect the facts; `environments` come from the caller (None when the inventory could not
-    be read, with the reason in `inventory_error`), so this module never opens the database."""
+    be read, with the reason in `inventory_error`), so this module never opens the database.
+
+    Scripts are looked for only under `scan` (what kenv deploys and what the user names), never
+    in the working directory: from `/` or `$HOME` that is system files or a whole home."""
     variables = os.environ if environ is None else environ
     # Tool queries are processes that mostly wait; run them side by side to stay well under a second.
     with ThreadPoolExecutor(max_workers=len(TOOLS)) as pool:
         docker_future = pool.submit(_capture_docker, runner)
         tool_futures = [pool.submit(detect, runner, name) for name in TOOLS if name != "docker"]
-        try:
-            root = cwd if cwd is not None else Path.cwd()
-            scripts = scan_crlf_scripts(root)
-        except OSError as exc:
-            log.debug("cannot scan the working directory for scripts: %s", exc)
-            scripts = ScriptScan(None, 0, False)
+        scripts = scan_paths(scan)
         env_facts = tuple(probe_environment(env) for env in environments or ())
         proxy = read_proxy_variables(variables)
         watches = read_inotify_limit("max_user_watches")

@@ -10,6 +10,9 @@ Write transactions serialise allocators:
   writes gets SQLITE_BUSY without waiting on the busy timeout).
 - PostgreSQL: `pg_advisory_xact_lock`, released by commit or rollback; callers retry on
   unique/exclusion/serialization failures (see repository.py).
+
+This is the one module that imports the drivers: every driver error leaves it translated into
+kenv's error tree, an invariant the database enforced as a `ConstraintViolation` saying which.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from kenv.errors import DatabaseUnavailable, InvalidInput, KenvError
 
@@ -36,6 +39,36 @@ MIGRATION_LOCK_KEY = 0x6B656E76_0002
 
 Row = tuple[Any, ...]
 Params = Mapping[str, Any]
+
+# The invariants a write can break, as ConstraintViolation.kind.
+NAME_TAKEN = "name"
+PORT_TAKEN = "port"
+SUBNET_OVERLAP = "subnet"
+CHECK_FAILED = "check"
+SERIALIZATION = "serialization"
+
+
+class ConstraintViolation(KenvError):
+    """A write broke an invariant the database enforces, or lost a serialization race.
+
+    Callers decide from `kind` alone (retry with fresh choices, report the holder); the driver's
+    exception stays chained as the cause for `--debug`."""
+
+    exit_code = 2  # the input asked for a value that is held or not allowed; nothing was written
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(
+            f"the inventory database refused the write ({kind}): {detail}",
+            hint="retry" if kind == SERIALIZATION else None,
+        )
+        self.kind = kind
+        self.detail = " ".join(detail.split())
+        if kind == SERIALIZATION:
+            self.exit_code = 1  # a race with another writer, not bad input
+
+
+class NoSuchTable(InvalidInput):
+    """A read-only source database lacks the table asked for."""
 
 
 @dataclass(frozen=True)
@@ -130,27 +163,49 @@ def _readonly(url: DatabaseUrl, detail: str) -> InvalidInput:
     )
 
 
+def _sqlite_violation(exc: sqlite3.IntegrityError) -> ConstraintViolation:
+    # SQLite names the column (UNIQUE) or carries the trigger's own text (subnet overlap).
+    text = str(exc)
+    if "environments.name" in text:
+        return ConstraintViolation(NAME_TAKEN, text)
+    if "host_ports.port" in text or "host_ports.environment_id, host_ports.purpose" in text:
+        return ConstraintViolation(PORT_TAKEN, text)
+    if "subnet overlaps" in text:
+        return ConstraintViolation(SUBNET_OVERLAP, text)
+    return ConstraintViolation(CHECK_FAILED, text)
+
+
 class SQLiteDatabase:
     dialect = "sqlite"
 
-    def __init__(self, url: DatabaseUrl) -> None:
+    def __init__(self, url: DatabaseUrl, *, create: bool = True) -> None:
         assert url.path is not None
         self.url = url
         path = url.path
         if path.is_dir():
             raise InvalidInput(f"SQLite path {path} is a directory", hint="give a file path in db_url")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
+        if not create and not path.exists():
+            # A read must not leave an empty inventory (and its directories) behind a mistyped path.
             raise InvalidInput(
-                f"cannot create the directory for {path}: {exc.strerror}", hint="choose a writable location"
-            ) from exc
+                f"the inventory {path} does not exist",
+                hint="check --db-url / db_url, or create it with a command that writes (kenv db upgrade)",
+            )
+        if create:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as exc:
+                raise InvalidInput(
+                    f"cannot create the directory for {path}: {exc.strerror}", hint="choose a writable location"
+                ) from exc
+        # mode=rw opens an existing file and never creates one, even if it vanishes meanwhile.
+        target = str(path) if create else f"file:{quote(str(path))}?mode=rw"
         try:
             self.conn = sqlite3.connect(
-                str(path),
+                target,
                 timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
                 isolation_level=None,
                 check_same_thread=False,
+                uri=not create,
             )
             self.conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA foreign_keys = ON")
@@ -184,16 +239,16 @@ class SQLiteDatabase:
     def query(self, sql: str, params: Params | None = None) -> list[Row]:
         try:
             return list(self.conn.execute(sql, params or {}).fetchall())
-        except sqlite3.IntegrityError:
-            raise
+        except sqlite3.IntegrityError as exc:
+            raise _sqlite_violation(exc) from exc
         except sqlite3.Error as exc:
             raise self._translate(exc) from exc
 
     def execute(self, sql: str, params: Params | None = None) -> int | None:
         try:
             cursor = self.conn.execute(sql, params or {})
-        except sqlite3.IntegrityError:
-            raise
+        except sqlite3.IntegrityError as exc:
+            raise _sqlite_violation(exc) from exc
         except sqlite3.Error as exc:
             raise self._translate(exc) from exc
         if cursor.description:  # INSERT ... RETURNING id
@@ -221,6 +276,8 @@ class SQLiteDatabase:
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.IntegrityError):  # a deferred foreign key, checked at commit
+                raise _sqlite_violation(exc) from exc
             raise self._translate(exc) from exc
 
     @contextlib.contextmanager
@@ -292,17 +349,26 @@ class PostgresDatabase:
             return DatabaseUnavailable(f"lost the connection to PostgreSQL at {self.url.masked()}: {exc}")
         return KenvError(f"PostgreSQL error: {' '.join(str(exc).split())}")
 
+    def _violation(self, exc: Exception) -> ConstraintViolation | None:
+        """The invariant a driver error reports, from its SQLSTATE and constraint name."""
+        sqlstate = getattr(exc, "sqlstate", None)
+        text = str(exc)
+        if sqlstate in ("40001", "40P01"):  # serialization failure, deadlock
+            return ConstraintViolation(SERIALIZATION, text)
+        if sqlstate == "23505":  # unique: environments_name_key or one of host_ports' keys
+            constraint = getattr(getattr(exc, "diag", None), "constraint_name", "") or ""
+            return ConstraintViolation(NAME_TAKEN if "name" in constraint else PORT_TAKEN, text)
+        if sqlstate == "23P01":  # exclusion: environments_subnet_no_overlap
+            return ConstraintViolation(SUBNET_OVERLAP, text)
+        if sqlstate is not None and sqlstate.startswith("23"):
+            return ConstraintViolation(CHECK_FAILED, text)
+        return None
+
     def _run(self, sql: str, params: Params | None) -> Any:
         try:
             return self.conn.execute(to_pyformat(sql), dict(params or {}))
-        except self._psycopg.errors.IntegrityError:
-            raise
-        except self._psycopg.errors.SerializationFailure:
-            raise
-        except self._psycopg.errors.DeadlockDetected:
-            raise
         except self._psycopg.Error as exc:
-            raise self._translate(exc) from exc
+            raise (self._violation(exc) or self._translate(exc)) from exc
 
     def query(self, sql: str, params: Params | None = None) -> list[Row]:
         return [tuple(row) for row in self._run(sql, params).fetchall()]
@@ -325,12 +391,8 @@ class PostgresDatabase:
             with self.conn.transaction(force_rollback=not commit):
                 self.execute("SELECT pg_advisory_xact_lock(:key)", {"key": lock_key})
                 yield
-        except self._psycopg.errors.IntegrityError:
-            raise
-        except (self._psycopg.errors.SerializationFailure, self._psycopg.errors.DeadlockDetected):
-            raise
-        except self._psycopg.Error as exc:
-            raise self._translate(exc) from exc
+        except self._psycopg.Error as exc:  # raised by the commit itself (statements translate their own)
+            raise (self._violation(exc) or self._translate(exc)) from exc
 
     @contextlib.contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -341,8 +403,61 @@ class PostgresDatabase:
         self.conn.close()
 
 
-def connect(url: str | DatabaseUrl) -> Database:
+def connect(url: str | DatabaseUrl, *, create: bool = True) -> Database:
+    """Open the inventory database; create=False refuses a SQLite file that does not exist yet
+    (PostgreSQL databases are never created by kenv)."""
     parsed = parse_url(url) if isinstance(url, str) else url
     if parsed.dialect == "sqlite":
-        return SQLiteDatabase(parsed)
+        return SQLiteDatabase(parsed, create=create)
     return PostgresDatabase(parsed)
+
+
+def read_table(url: DatabaseUrl, table: str) -> list[dict[str, Any]]:
+    """Every row of `table` in another program's database, opened read-only and never changed,
+    as dicts with lower-case column names. Raises NoSuchTable when the table is missing."""
+    if not table.isidentifier():
+        raise ValueError(f"not a table name: {table!r}")
+    sql = f"SELECT * FROM {table} ORDER BY name"
+    if url.dialect == "sqlite":
+        return _sqlite_table(url, table, sql)
+    return _postgres_table(url, table, sql)
+
+
+def _sqlite_table(url: DatabaseUrl, table: str, sql: str) -> list[dict[str, Any]]:
+    path = url.path
+    assert path is not None
+    if not path.is_file():
+        raise InvalidInput(f"database {path} does not exist", hint="check the path")
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+        try:
+            cursor = conn.execute(sql)
+            names = [d[0].lower() for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorname == "SQLITE_ERROR" and "no such table" in str(exc):
+            raise NoSuchTable(f"{path} has no {table!r} table") from exc
+        raise InvalidInput(f"cannot read database {path}: {exc}") from exc
+    except sqlite3.DatabaseError as exc:
+        raise InvalidInput(f"cannot read database {path}: {exc}") from exc
+
+
+def _postgres_table(url: DatabaseUrl, table: str, sql: str) -> list[dict[str, Any]]:
+    import psycopg
+
+    assert url.conninfo is not None
+    try:
+        with psycopg.connect(url.conninfo, connect_timeout=PG_CONNECT_TIMEOUT_S) as conn:
+            conn.read_only = True
+            try:
+                cursor = conn.execute(sql)
+            except psycopg.errors.UndefinedTable as exc:
+                raise NoSuchTable(f"{url.masked()} has no {table!r} table") from exc
+            names = [d.name.lower() for d in cursor.description or []]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot reach PostgreSQL at {url.masked()}: {' '.join(str(exc).split())}") from exc
+    except psycopg.Error as exc:
+        raise KenvError(f"PostgreSQL error at {url.masked()}: {' '.join(str(exc).split())}") from exc

@@ -16,16 +16,12 @@ from typing import Any
 from kenv.catalogue import facts_for
 from kenv.errors import Conflict, KenvError
 from kenv.inventory.allocation import lowest_free_port
+from kenv.inventory.allocator import AllocationPolicy, HostProbe, NoHostChecks, check_subnet_free
 from kenv.inventory.csv_format import CsvRow
+from kenv.inventory.database import ConstraintViolation
 from kenv.inventory.model import MANAGEMENT_NAME, Environment
-from kenv.inventory.repository import (
-    AllocationPolicy,
-    HostProbe,
-    Inventory,
-    NoHostChecks,
-    check_subnet_free,
-    utcnow,
-)
+from kenv.inventory.records import utcnow
+from kenv.inventory.repository import Inventory
 
 
 @dataclass(frozen=True)
@@ -175,13 +171,10 @@ def _apply(
                 ports={**{p: v for p, v in existing.ports.items() if p == "api"}, **record.ports},
             )
             return result("updated", "; ".join(_differences(existing, record)))
+    except ConstraintViolation as violation:
+        return result("failed", f"the database refused it ({violation.kind}): {violation.detail}")
     except KenvError as exc:
         return result("failed", exc.one_line())
-    except Exception as exc:
-        violation = inventory.classify(exc)
-        if violation is None:
-            raise
-        return result("failed", f"the database refused it ({violation.kind}): {violation.detail}")
 
 
 def _check_free(inventory: Inventory, record: ImportRecord, existing: Environment | None) -> None:

@@ -8,14 +8,13 @@ The source is opened read-only and never changed.
 from __future__ import annotations
 
 import ipaddress
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kenv.catalogue import facts_for
 from kenv.errors import InvalidInput, KenvError
-from kenv.inventory.database import parse_url
+from kenv.inventory.database import NoSuchTable, parse_url, read_table
 from kenv.inventory.importer import ImportRecord
 from kenv.inventory.model import DESIRED_STATES, STATUSES
 from kenv.inventory.validation import (
@@ -32,55 +31,15 @@ def read_legacy(url: str) -> tuple[str, list[ImportRecord]]:
     if "://" not in url:
         url = f"sqlite:///{Path(url).expanduser().resolve()}"
     parsed = parse_url(url)
-    if parsed.dialect == "sqlite":
-        assert parsed.path is not None
-        return str(parsed.path), [_record(row) for row in _sqlite_rows(parsed.path)]
-    assert parsed.conninfo is not None
-    return parsed.masked(), [_record(row) for row in _postgres_rows(parsed.conninfo, parsed.masked())]
-
-
-def _not_legacy(where: str) -> InvalidInput:
-    return InvalidInput(
-        f"{where} has no `clusters` table: it is not the predecessor's database",
-        hint="give the URL of the predecessor's PostgreSQL or the path of its kindler.db",
-    )
-
-
-def _sqlite_rows(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        raise InvalidInput(f"legacy database {path} does not exist", hint="check the path")
+    shown = str(parsed.path) if parsed.dialect == "sqlite" else parsed.masked()
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            cursor = conn.execute("SELECT * FROM clusters ORDER BY name")
-            names = [d[0].lower() for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        if "no such table" in str(exc):
-            raise _not_legacy(str(path)) from exc
-        raise InvalidInput(f"cannot read legacy database {path}: {exc}") from exc
-
-
-def _postgres_rows(conninfo: str, shown: str) -> list[dict[str, Any]]:
-    import psycopg
-
-    from kenv.errors import DatabaseUnavailable
-
-    try:
-        with psycopg.connect(conninfo, connect_timeout=5) as conn:
-            conn.read_only = True
-            try:
-                cursor = conn.execute("SELECT * FROM clusters ORDER BY name")
-            except psycopg.errors.UndefinedTable as exc:
-                raise _not_legacy(shown) from exc
-            names = [d.name.lower() for d in cursor.description or []]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(
-            f"cannot reach the legacy PostgreSQL at {shown}: {' '.join(str(exc).split())}"
+        rows = read_table(parsed, "clusters")
+    except NoSuchTable as exc:
+        raise InvalidInput(
+            f"{shown} has no `clusters` table: it is not the predecessor's database",
+            hint="give the URL of the predecessor's PostgreSQL or the path of its kindler.db",
         ) from exc
+    return shown, [_record(row) for row in rows]
 
 
 def _timestamp(value: Any) -> datetime | None:

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kenv.errors import InvalidInput, KenvError
 from kenv.inventory import schema
+from kenv.inventory.database import ConstraintViolation
+from kenv.inventory.files import write_file
 from kenv.inventory.model import DESIRED_STATES, JSON_KEYS, PORT_PURPOSES, PROVIDERS, ROLES, STATUSES
-from kenv.inventory.repository import OPERATION_KEYS, Inventory, utcnow
+from kenv.inventory.operations import OPERATION_KEYS
+from kenv.inventory.records import utcnow
+from kenv.inventory.repository import Inventory
 
 FORMAT = "kenv-inventory-backup"
 FORMAT_VERSION = 1
@@ -160,13 +162,8 @@ def load(target: Inventory, snapshot: dict[str, Any], *, force: bool = False, dr
                 "verified": True,
                 "dry_run": dry_run,
             }
-    except KenvError:
-        raise
-    except Exception as exc:
-        violation = target.classify(exc)
-        if violation is None:
-            raise
-        raise InvalidInput(f"the backup breaks an inventory rule ({violation.kind}): {violation.detail}") from exc
+    except ConstraintViolation as violation:
+        raise InvalidInput(f"the backup breaks an inventory rule ({violation.kind}): {violation.detail}") from violation
     return result
 
 
@@ -208,23 +205,9 @@ def _insert_operation(target: Inventory, op: dict[str, Any]) -> None:
 # -- files -------------------------------------------------------------------------------------------
 
 
-def write_backup(snapshot: dict[str, Any], path: Path) -> None:
-    """Atomic and private: a temp file in the same directory, fsync, rename; mode 0600."""
-    directory = path.expanduser().resolve().parent
-    if not directory.is_dir():
-        raise InvalidInput(f"directory {directory} does not exist", hint="create it or choose another path")
-    fd, temp = tempfile.mkstemp(prefix=".kenv-backup-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(snapshot, handle, indent=2, sort_keys=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def write_backup(snapshot: dict[str, Any], path: Path, *, force: bool = False) -> Path:
+    """Atomic and private (mode 0600); an existing file is replaced only with force."""
+    return write_file(path, json.dumps(snapshot, indent=2, sort_keys=False) + "\n", force=force, mode=0o600)
 
 
 def read_backup(path: Path) -> dict[str, Any]:

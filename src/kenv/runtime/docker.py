@@ -117,10 +117,6 @@ def container_action(runner: Runner, action: str, containers: list[str], timeout
     runner.run(["docker", action, *containers], timeout=timeout)
 
 
-def exec_in_container(runner: Runner, container: str, argv: list[str], timeout: float = 120.0) -> str:
-    return runner.run(["docker", "exec", container, *argv], timeout=timeout, mutating=False).stdout
-
-
 @dataclass(frozen=True)
 class Container:
     name: str

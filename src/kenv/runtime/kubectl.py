@@ -49,22 +49,34 @@ class Kubectl:
     def run(self, *args: str, mutating: bool = False, check: bool = True) -> str:
         return self.runner.run(self.argv(*args), timeout=self.timeout, mutating=mutating, check=check).stdout
 
-    def get_json(self, *args: str) -> dict[str, Any]:
-        text = self.run("get", *args, "-o", "json")
+    def _json(self, *args: str) -> dict[str, Any]:
+        """Run kubectl with `args` and parse its stdout as a JSON object; anything else (a proxy's
+        HTML page, a truncated answer, a plugin's banner) is an error naming the command."""
+        argv = self.argv(*args)
+        text = self.run(*args)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ExternalCommandError(
-                f"kubectl get {' '.join(args)} printed something that is not JSON",
-                argv=self.argv("get", *args),
+                f"`kubectl {' '.join(args)}` printed something that is not JSON ({exc.msg} at line {exc.lineno})",
+                argv=argv,
                 returncode=0,
                 stderr_tail=text[:200],
             ) from exc
-        assert isinstance(data, dict)
+        if not isinstance(data, dict):
+            raise ExternalCommandError(
+                f"`kubectl {' '.join(args)}` printed JSON that is not an object ({type(data).__name__})",
+                argv=argv,
+                returncode=0,
+                stderr_tail=text[:200],
+            )
         return data
 
+    def get_json(self, *args: str) -> dict[str, Any]:
+        return self._json("get", *args, "-o", "json")
+
     def server_version(self) -> str:
-        data = json.loads(self.run("version", "-o", "json"))
+        data = self._json("version", "-o", "json")
         return str((data.get("serverVersion") or {}).get("gitVersion", ""))
 
     def nodes(self) -> list[NodeStatus]:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kenv.catalogue import facts_for
@@ -20,10 +22,27 @@ from kenv.providers.base import Provider
 from kenv.providers.registry import provider_for
 from kenv.runtime.process import Runner
 from kenv.settings import Settings
-from kenv.workflows.engine import Progress, SilentProgress
+from kenv.workflows.engine import Progress, SilentProgress, WorkflowResult
 
 LOCK_WAIT_SECONDS = 30.0
 ENGINE = "docker engine"
+log = logging.getLogger("kenv.workflows")
+
+
+@dataclass
+class Outcome:
+    """How an operation ended, for `kenv history`; `skip` when nothing changed (a refused input)."""
+
+    ok: bool = True
+    detail: str | None = None
+    error: str | None = None
+    skip: bool = False
+
+    def of(self, result: WorkflowResult) -> None:
+        self.ok, self.error = result.ok, result.error
+        self.skip = self.skip or result.exit_code == 2
+        done = [s.name for s in result.steps if s.result == "done"]
+        self.detail = self.detail or ("steps: " + ", ".join(done) if done else "nothing to do")
 
 
 @dataclass
@@ -113,6 +132,43 @@ class WorkflowContext:
                 "or set allow_untested_tools = true (KENV_ALLOW_UNTESTED_TOOLS=1) to try anyway",
             )
         return None
+
+    @contextlib.contextmanager
+    def recorded(self, operation: str, environment: str | None) -> Iterator[Outcome]:
+        """Log the operation the block runs in the operations log (`kenv history`): who, when,
+        what and how it ended, an exception included. Dry runs and refused input (exit 2) changed
+        nothing and are not logged."""
+        outcome = Outcome()
+        started = datetime.now(UTC)
+        try:
+            yield outcome
+        except KenvError as exc:
+            if exc.exit_code != 2:
+                self._log(operation, environment, started, Outcome(False, outcome.detail, exc.one_line()))
+            raise
+        except BaseException as exc:
+            error = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+            self._log(operation, environment, started, Outcome(False, outcome.detail, error))
+            raise
+        if not outcome.skip:
+            self._log(operation, environment, started, outcome)
+
+    def _log(self, operation: str, environment: str | None, started: datetime, outcome: Outcome) -> None:
+        if self.dry_run:
+            return
+        try:
+            inventory = self.inventory()
+            with inventory.db.write():
+                inventory.record_operation(
+                    environment,
+                    operation,
+                    "succeeded" if outcome.ok else "failed",
+                    started_at=started,
+                    detail=outcome.detail,
+                    error=outcome.error,
+                )
+        except Exception as exc:  # noqa: BLE001 - the operation's own outcome matters more than its log entry
+            log.warning("could not record the %s of %s in the history: %s", operation, environment, exc)
 
     def kubeconfig_path(self, name: str) -> Path:
         return self.settings.kubeconfig_dir / f"{name}.yaml"

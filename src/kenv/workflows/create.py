@@ -3,6 +3,7 @@ the outcome. Rerunning after a failure or a kill resumes: every step sees what i
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,27 @@ class CreateRequest:
     timeout: float = 300.0
     keep_on_failure: bool = False
     resources: NodeResources = field(default_factory=NodeResources)
+    # The record was made by the caller's plan in this same rolled-back transaction (apply
+    # --dry-run allocates every entry at once), so the dry run says "would record", not "would mark".
+    planned_record: bool = False
+
+
+def labels_text(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "(none)"
+
+
+def update_labels(ctx: WorkflowContext, env: Environment, labels: dict[str, str]) -> Environment:
+    """Labels are kenv's own metadata: they change in place, no cluster is touched."""
+    before = labels_text(env.labels)
+    if ctx.dry_run:
+        ctx.progress.note(env.name, f"would change labels {before} -> {labels_text(labels)}")
+        return dataclasses.replace(env, labels=dict(labels))
+    inventory = ctx.inventory()
+    # replace_record expects its caller to hold the write lock; the record is read again under it.
+    with inventory.db.write():
+        updated = inventory.replace_record(inventory.get(env.name), labels=dict(labels))
+    ctx.progress.note(env.name, f"changed labels {before} -> {labels_text(labels)}")
+    return updated
 
 
 def _check_record_agrees(env: Environment, request: CreateRequest) -> None:
@@ -91,6 +113,8 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
     existing = inventory.find(spec.name)
     if existing is not None:
         _check_record_agrees(existing, request)
+        if "labels" in request.explicit and dict(spec.labels) != existing.labels:
+            existing = update_labels(ctx, existing, dict(spec.labels))
     else:
         check_spec(spec)  # bad input is refused (exit 2) before any tool is asked or anything written
     provider_name = existing.provider if existing else spec.provider
@@ -121,6 +145,8 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
     def plan_record() -> str:
         if existing is None:
             holder["env"] = inventory.register(spec, ctx.policy(), LiveHostProbe(ctx.runner), dry_run=True)
+            return "would record " + _describe(env())
+        if request.planned_record:
             return "would record " + _describe(env())
         return "would mark as creating: " + _describe(env())
 

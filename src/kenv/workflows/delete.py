@@ -3,14 +3,18 @@ Deleting what is already gone succeeds; a rerun after a kill finishes the job.""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from kenv.catalogue import facts_for
 from kenv.errors import KenvError
 from kenv.inventory.model import Environment
 from kenv.runtime import docker
 from kenv.workflows.context import WorkflowContext
-from kenv.workflows.engine import Step, WorkflowResult, execute
+from kenv.workflows.engine import Progress, Step, StepOutcome, WorkflowResult, execute
+
+SKIPPED_DETAIL = "already gone"
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,35 @@ class DeleteRequest:
 
 def delete_environment(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
     with ctx.environment_lock(request.name):
-        return _delete(ctx, request)
+        result = _delete(ctx, request)
+        if (result.ok and not ctx.dry_run) or ctx.inventory().find(request.name) is None:
+            # Nothing left to guard. Unlinked while still held, so no other kenv holds it meanwhile;
+            # the next one to lock the name creates a fresh file.
+            with contextlib.suppress(FileNotFoundError):
+                lock_path(ctx, request.name).unlink()
+        return result
+
+
+def lock_path(ctx: WorkflowContext, name: str) -> Path:
+    return ctx.settings.data_dir / "locks" / f"{name}.lock"
+
+
+class _GoneProgress:
+    """A deleted thing that is not there is "already gone", not "already there"."""
+
+    def __init__(self, inner: Progress) -> None:
+        self.inner = inner
+
+    def step_started(self, environment: str, index: int, total: int, step: str) -> None:
+        self.inner.step_started(environment, index, total, step)
+
+    def step_finished(self, environment: str, index: int, total: int, outcome: StepOutcome) -> None:
+        if outcome.result == "skipped":
+            outcome.detail = SKIPPED_DETAIL  # the result's steps say the same as the progress
+        self.inner.step_finished(environment, index, total, outcome)
+
+    def note(self, environment: str, text: str) -> None:
+        self.inner.note(environment, text)
 
 
 def _delete(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
@@ -85,6 +117,23 @@ def _delete(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
         )
     )
 
+    # kind is given a config file at create; it means nothing once the cluster is gone.
+    kind_config = ctx.settings.data_dir / "kind" / f"{name}.yaml"
+
+    def remove_kind_config() -> str:
+        kind_config.unlink(missing_ok=True)
+        return str(kind_config)
+
+    if provider_name == "kind" or kind_config.exists():
+        steps.append(
+            Step(
+                "kind-config",
+                remove_kind_config,
+                done=lambda: not kind_config.exists(),
+                plan=lambda: f"would remove {kind_config}",
+            )
+        )
+
     def forget() -> str:
         if env is None:
             return "no record"
@@ -120,7 +169,7 @@ def _delete(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
         name,
         steps,
         runner=ctx.runner,
-        progress=ctx.progress,
+        progress=_GoneProgress(ctx.progress),
         dry_run=ctx.dry_run,
         keep_on_failure=True,
         on_step_done=progressed,

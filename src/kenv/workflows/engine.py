@@ -3,8 +3,10 @@
 Each step first checks whether its effect is already there (then it is skipped), otherwise it
 acts. Progress is reported to a Progress sink (the CLI draws it) and recorded through a callback
 (the inventory's last completed step). On failure, what this run did is undone in reverse order
-unless keep_on_failure, and the failure callback records the error. In a dry run, steps run
-against a recording Runner, or describe themselves, so the plan printed is the exact one.
+unless keep_on_failure, and the failure callback records the error. The result keeps the
+error's exit code (refused input that changed nothing stays 2) and the step's traceback, so the
+CLI exits and explains as if the error had reached it. In a dry run, steps run against a
+recording Runner, or describe themselves, so the plan printed is the exact one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import shlex
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -60,6 +63,13 @@ class WorkflowResult:
     error: str | None = None
     seconds: float = 0.0
     rolled_back: list[str] = field(default_factory=list)
+    # How the failure maps to an exit code (2 when a step refused invalid input, nothing changed;
+    # 1 when an operation failed), and the failed step's traceback for `--debug`.
+    exit_code: int = 0
+    traceback: str | None = None
+
+    def fail(self, error: str, exit_code: int = 1, trace: str | None = None) -> None:
+        self.ok, self.error, self.exit_code, self.traceback = False, error, exit_code, trace
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +81,7 @@ class WorkflowResult:
             "seconds": round(self.seconds, 3),
             "steps": [s.to_dict() for s in self.steps],
             "rolled_back": self.rolled_back,
+            "exit_code": self.exit_code,
         }
 
 
@@ -142,14 +153,13 @@ def execute(
             outcome = StepOutcome(step.name, "failed", time.monotonic() - step_started, message)
             result.steps.append(outcome)
             progress.step_finished(environment, index, total, outcome)
-            result.ok = False
-            result.error = f"step {step.name!r} failed: {message}"
+            result.fail(f"step {step.name!r} failed: {message}", _exit_code(exc, result.steps), traceback.format_exc())
             if not dry_run and not isinstance(exc, KeyboardInterrupt) and not keep_on_failure:
                 result.rolled_back = _roll_back(ran, environment, progress)
             for rest in steps[index:]:
                 result.steps.append(StepOutcome(rest.name, "not-run"))
             if on_failure is not None and not dry_run:
-                on_failure(result.error, last_done)
+                on_failure(result.error or message, last_done)
             result.seconds = time.monotonic() - started
             if isinstance(exc, KeyboardInterrupt):
                 raise
@@ -164,6 +174,15 @@ def execute(
                 on_step_done(step.name)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _exit_code(exc: BaseException, before: list[StepOutcome]) -> int:
+    """The failure's own exit code, except that "invalid input, nothing changed" (2) is not true
+    once an earlier step of this run changed something: then the operation failed (1)."""
+    code = exc.exit_code if isinstance(exc, KenvError) else 1
+    if code == 2 and any(o.result == "done" for o in before):
+        return 1
+    return code
 
 
 def _roll_back(ran: list[Step], environment: str, progress: Progress) -> list[str]:

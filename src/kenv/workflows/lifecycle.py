@@ -121,7 +121,8 @@ def _dump_kubeconfig(data: dict[str, Any]) -> str:
 def merge_kubeconfig(user: dict[str, Any], environment: dict[str, Any], context: str) -> dict[str, Any]:
     """The user's kubeconfig with the environment's context, and the cluster and user it names,
     replacing entries of the same names (a recreated cluster has new certificates: the old ones
-    must go) or added; everything else of the user's, current-context included, kept as it was."""
+    must go) or added; everything else of the user's, current-context included, kept as it was
+    (a new file gets none)."""
     merged = dict(user) if user else {"apiVersion": "v1", "kind": "Config", "preferences": {}}
     contexts = {c.get("name"): c for c in environment.get("contexts") or [] if isinstance(c, dict)}
     entry = contexts.get(context)
@@ -138,6 +139,6 @@ def merge_kubeconfig(user: dict[str, Any], environment: dict[str, Any], context:
             continue
         kept = [i for i in merged.get(section) or [] if not (isinstance(i, dict) and i.get("name") == entry_name)]
         merged[section] = [*kept, source]
-    if not user:
-        merged["current-context"] = context  # a new file: the environment is all it knows
+    # Not even in a new file: which context is current stays the user's choice (`kubectl config
+    # use-context`), so merging never switches where the user's kubectl commands go.
     return merged

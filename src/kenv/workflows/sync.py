@@ -143,17 +143,26 @@ def converge(ctx: WorkflowContext, drift: list[Drift], *, prune: bool) -> list[d
             if item.action == "create":
                 env = ctx.inventory().get(item.environment)
                 spec = EnvironmentSpec(name=env.name, provider=env.provider, role=env.role, subnet=env.subnet)
-                result = create_environment(ctx, CreateRequest(spec=spec))
+                with ctx.recorded("create", item.environment) as logged:
+                    logged.detail = f"sync: {item.detail}"
+                    result = create_environment(ctx, CreateRequest(spec=spec))
+                    logged.of(result)
                 outcome["done"], outcome["error"] = result.ok, result.error
             elif item.action == "delete":
-                result = delete_environment(ctx, DeleteRequest(item.environment))
+                with ctx.recorded("delete", item.environment) as logged:
+                    logged.detail = f"sync: {item.detail}"
+                    result = delete_environment(ctx, DeleteRequest(item.environment))
+                    logged.of(result)
                 outcome["done"], outcome["error"] = result.ok, result.error
             elif item.action == "record-status":
                 assert item.status is not None
                 ctx.inventory().set_status(item.environment, item.status, last_step="sync")
                 outcome["done"] = True
             elif item.action == "prune" and prune:
-                result = delete_environment(ctx, DeleteRequest(item.environment, provider=item.provider))
+                with ctx.recorded("delete", item.environment) as logged:
+                    logged.detail = f"sync --prune: {item.detail}"
+                    result = delete_environment(ctx, DeleteRequest(item.environment, provider=item.provider))
+                    logged.of(result)
                 outcome["done"], outcome["error"] = result.ok, result.error
         except KenvError as exc:
             outcome["error"] = exc.one_line()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kenv.catalogue import facts_for
 from kenv.errors import KenvError
 from kenv.inventory.model import Environment
 from kenv.runtime.kubectl import Kubectl
@@ -45,6 +46,15 @@ def verify_environment(ctx: WorkflowContext, env: Environment, *, dns_image: str
     health = EnvironmentHealth(env.name)
     provider = ctx.provider(env.provider)
     kubeconfig = ctx.kubeconfig_path(env.name)
+    if facts_for(env.provider).managed:
+        try:
+            state = provider.state(env)
+        except KenvError:
+            state = None  # the tool could not say: the API check below reports what is wrong
+        if state is not None and not state.running:
+            # Said in kenv's terms: kubectl would only report a refused connection.
+            health.checks.append(Check("api", False, f"stopped: run `kenv start {env.name}`"))
+            return health
     if not kubeconfig.exists():
         health.checks.append(Check("api", False, f"no kubeconfig at {kubeconfig}; run `kenv create {env.name}`"))
         return health
