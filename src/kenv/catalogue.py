@@ -69,6 +69,9 @@ class ProviderFacts(NamedTuple):
     server_counts: tuple[int, ...]
     server_counts_reason: str
     max_agents: int
+    # The per-node limits the tool can set (k3d --servers-memory/--agents-memory; minikube
+    # --memory and --cpus; kind has none: a node is a container it starts without limits).
+    node_limits: tuple[str, ...]
     # A load-balancer node in front of the servers: always (k3d's serverlb), only with several
     # servers (kind's external-load-balancer), or never.
     load_balancer: LoadBalancer
@@ -110,6 +113,7 @@ CATALOGUE: dict[str, ProviderFacts] = {
         server_counts_reason="k3d makes 1 to 9 servers here (use an odd number for etcd quorum)",
         max_agents=99,
         load_balancer="always",
+        node_limits=("memory",),
     ),
     "kind": ProviderFacts(
         name="kind",
@@ -132,6 +136,7 @@ CATALOGUE: dict[str, ProviderFacts] = {
         server_counts_reason="kind makes 1 to 9 control planes here",
         max_agents=99,
         load_balancer="multi-server",
+        node_limits=(),
     ),
     "minikube": ProviderFacts(
         name="minikube",
@@ -156,6 +161,7 @@ CATALOGUE: dict[str, ProviderFacts] = {
         server_counts_reason="minikube makes one control plane, or exactly three with --ha",
         max_agents=99,
         load_balancer="never",
+        node_limits=("memory", "cpus"),
     ),
     "external": ProviderFacts(
         name="external",
@@ -178,6 +184,7 @@ CATALOGUE: dict[str, ProviderFacts] = {
         server_counts_reason="an adopted cluster is recorded with 1 to 9 servers",
         max_agents=99,
         load_balancer="never",
+        node_limits=(),
     ),
 }
 

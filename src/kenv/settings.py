@@ -158,15 +158,9 @@ def _parse_value(key: str, raw: object, where: str) -> Any:
             raise InvalidInput(f"{where}: {raw!r} is not a boolean", hint="use true or false")
         return text in ("true", "1", "yes")
     if key == "node_memory" and raw is not None:
-        value = str(raw).strip().lower()
-        if not re.fullmatch(r"\d+(\.\d+)?[kmg]?b?", value):
-            raise InvalidInput(f"{where}: {raw!r} is not a memory size", hint="write it like 4g or 2048m")
-        return value
+        return parse_node_memory(raw, where)
     if key == "node_cpus" and raw is not None:
-        value = str(raw).strip()
-        if not re.fullmatch(r"\d+(\.\d+)?", value):
-            raise InvalidInput(f"{where}: {raw!r} is not a CPU count", hint="write it like 2 or 1.5")
-        return value
+        return parse_node_cpus(raw, where)
     if key == "db_url":
         value = str(raw).strip()
         return value or None
@@ -198,6 +192,22 @@ def _check_consistency(values: Mapping[str, Any], sources: Mapping[str, str]) ->
     node_port: int = values["node_port"]
     if not (30000 <= node_port <= 32767):
         raise InvalidInput(f"node_port {node_port} is outside Kubernetes' NodePort range", hint="use 30000-32767")
+
+
+def parse_node_memory(raw: object, where: str) -> str:
+    """A per-node memory limit as the tools take it (4g, 2048m); `where` names its source."""
+    value = str(raw).strip().lower()
+    if not re.fullmatch(r"\d+(\.\d+)?[kmg]?b?", value) or not re.match(r"0*[1-9]|0*\.\d*[1-9]", value):
+        raise InvalidInput(f"{where}: {raw!r} is not a memory size", hint="write it like 4g or 2048m")
+    return value
+
+
+def parse_node_cpus(raw: object, where: str) -> str:
+    """A per-node CPU limit (2, 1.5); `where` names its source."""
+    value = str(raw).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?", value) or float(value) <= 0:
+        raise InvalidInput(f"{where}: {raw!r} is not a CPU count", hint="write it like 2 or 1.5")
+    return value
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -86,3 +86,23 @@ def test_a_failed_apply_is_recorded_as_failed(fleet: Fleet, tmp_path: Path) -> N
     assert "apply: 1 environment(s) failed: a" in result.stderr
     last = history(fleet)[-1]
     assert (last["operation"], last["status"]) == ("apply", "failed")
+
+
+def test_an_import_with_refused_rows_and_a_restore_are_recorded(fleet: Fleet, tmp_path: Path) -> None:
+    fleet.ok("register", "dev", "--provider", "kind", "--http-port", "18300")
+    csv = tmp_path / "environments.csv"
+    csv.write_text(
+        "# env,provider,node_port,pf_port,register_portainer,haproxy_route,http_port,https_port\n"
+        "qa,kind,30080,19300,true,true,18301,18801\n"
+        "clash,kind,30080,19301,true,true,18300,18802\n"  # dev holds 18300
+    )
+    imported = fleet.run("import-csv", str(csv))
+    assert imported.returncode != 0, imported.stdout
+    backup = tmp_path / "backup.json"
+    fleet.ok("db", "backup", str(backup))
+    fleet.ok("db", "restore", str(backup), "--force")
+    ops = [(o["operation"], o["status"]) for o in history(fleet)]
+    assert ("import", "failed") in ops, "an import that left rows out did not succeed"
+    assert ops[-1] == ("restore", "succeeded")
+    entry = next(o for o in history(fleet) if o["operation"] == "import")
+    assert "1 imported" in str(entry["detail"]) and "row(s) not imported" in str(entry["error"])

@@ -33,6 +33,8 @@ READS = [
     ["history"],
     ["db", "status"],
     ["export-csv"],
+    ["kubeconfig", "dev"],
+    ["verify", "dev"],
 ]
 
 

@@ -214,3 +214,33 @@ def test_kubeconfig_merge_brings_a_recreated_clusters_new_credentials(fleet: Fle
     assert user == own["users"][0], "the new certificates replace the old ones"
     assert merged["current-context"] == "work"
     assert {c["name"] for c in merged["contexts"]} == {"work", "k3d-dev"}
+
+
+# --- per-node limits ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--provider", "kind", "--memory", "2g"], "kind cannot limit memory per node"),
+        (["--provider", "k3d", "--cpus", "2"], "k3d cannot limit cpus per node"),
+        (["--memory", "lots"], "--memory: 'lots' is not a memory size"),
+        (["--cpus", "0"], "--cpus: '0' is not a CPU count"),
+    ],
+)
+def test_a_node_limit_the_tool_cannot_set_is_refused_before_anything(
+    fleet: Fleet, args: list[str], said: str
+) -> None:
+    result = fleet.run("create", "dev", "--subnet", "none", *args)
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert fleet.environments() == []
+    assert not [c for c in fleet.calls() if c["tool"] != "docker" and "version" not in c["argv"]]
+
+
+def test_a_node_limit_from_config_that_the_tool_cannot_set_is_said_not_dropped(fleet: Fleet) -> None:
+    result = fleet.run("create", "dev", "--subnet", "none", KENV_NODE_CPUS="2", KENV_NODE_MEMORY="2g")
+    assert result.returncode == 0, result.stderr
+    assert "node_cpus = 2 from config is not applied: k3d cannot set it" in result.stderr
+    argv = next(c["argv"] for c in fleet.calls() if c["argv"][1:3] == ["cluster", "create"])
+    assert argv[argv.index("--servers-memory") + 1] == "2g"

@@ -7,6 +7,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -180,9 +181,13 @@ def test_backup_restore_round_trip_loses_nothing(inventory: Inventory, tmp_path:
     assert path.stat().st_mode & 0o777 == 0o600
     with pytest.raises(InvalidInput, match="already holds 2"):
         transfer.load(inventory, transfer.read_backup(path))
-    result = transfer.load(inventory, transfer.read_backup(path), force=True)
+    result = transfer.load(inventory, transfer.read_backup(path), force=True, source=str(path))
     assert result["verified"] is True
-    assert transfer.content(transfer.dump(inventory)) == transfer.content(snapshot)
+    environments, operations = transfer.content(transfer.dump(inventory))
+    assert (environments, operations[:-1]) == transfer.content(snapshot), "everything the snapshot held"
+    restored = operations[-1]
+    assert (restored["operation"], restored["status"]) == ("restore", "succeeded"), "and the restore itself"
+    assert str(path) in restored["detail"]
 
 
 def test_copy_sqlite_to_postgres_and_back(tmp_path: Path, postgres_server: object) -> None:
@@ -198,9 +203,16 @@ def test_copy_sqlite_to_postgres_and_back(tmp_path: Path, postgres_server: objec
     with open_inventory(back_url) as back:
         transfer.load(back, via_pg)
         final = transfer.dump(back)
-    assert transfer.content(via_pg) == transfer.content(original)
-    assert transfer.content(final) == transfer.content(original)
+    environments, operations = transfer.content(original)
+    # each load adds its own entry to the history it wrote
+    assert transfer.content(via_pg) == (environments, [*operations, _op(via_pg, -1)])
+    assert transfer.content(final) == (environments, [*operations, _op(via_pg, -1), _op(final, -1)])
+    assert [_op(final, i)["operation"] for i in (-2, -1)] == ["restore", "restore"]
     assert len(original["operations"]) == 4  # three registrations, one unregistration
+
+
+def _op(snapshot: dict[str, Any], index: int) -> Any:
+    return transfer.content(snapshot)[1][index]
 
 
 @pytest.mark.parametrize(

@@ -99,7 +99,9 @@ def copy(app: App, target_url: str, force: bool, dry_run: bool, output: str) -> 
         raise InvalidInput("the target is the inventory itself", hint="give another database URL in --to")
     snapshot = transfer.dump(source)
     with open_inventory(target_url) as target:
-        result = transfer.load(target, snapshot, force=force, dry_run=dry_run)
+        result = transfer.load(
+            target, snapshot, force=force, dry_run=dry_run, operation="copy", source=source.db.url.masked()
+        )
     emit({"source": source.db.url.masked(), **result}, output)
 
 
@@ -140,7 +142,7 @@ def restore(app: App, file: Path, force: bool, dry_run: bool, output: str) -> No
     from kenv.inventory import transfer
 
     snapshot = transfer.read_backup(file)
-    result = transfer.load(app.inventory(), snapshot, force=force, dry_run=dry_run)
+    result = transfer.load(app.inventory(), snapshot, force=force, dry_run=dry_run, source=str(file))
     emit({"file": str(file), **result}, output)
 
 
@@ -153,7 +155,7 @@ def restore(app: App, file: Path, force: bool, dry_run: bool, output: str) -> No
 def import_legacy(app: App, url: str, update: bool, dry_run: bool, output: str) -> None:
     """Import environments from the predecessor's PostgreSQL (postgresql://...) or SQLite
     (sqlite:////path or a file path), keeping timestamps and state; 'devops' is skipped."""
-    from kenv.cli.cmd_csv import run_import
+    from kenv.cli.importing import run_import
     from kenv.inventory.legacy import read_legacy
 
     source, records = read_legacy(url)

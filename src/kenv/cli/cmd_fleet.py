@@ -6,11 +6,11 @@ from typing import Any
 
 import click
 
-from kenv.cli.cmd_csv import read_text_file
-from kenv.cli.cmd_lifecycle import parse_duration, workflow_context
+from kenv.cli.importing import read_text_file
 from kenv.cli.main import App
 from kenv.cli.options import complete_environment_names, dry_run_option
 from kenv.cli.render import emit, output_option
+from kenv.cli.workflow_support import parse_duration, workflow_context
 
 
 @click.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -18,62 +17,10 @@ from kenv.cli.options import (
 from kenv.cli.render import emit, output_option
 
 if TYPE_CHECKING:
-    from kenv.workflows.context import WorkflowContext
-    from kenv.workflows.engine import WorkflowResult
+    pass
 
 
-def workflow_context(app: App, *, dry_run: bool, prefix_names: bool = False) -> WorkflowContext:
-    from kenv.cli.progress import StepPrinter
-    from kenv.runtime.process import Runner
-    from kenv.workflows.context import WorkflowContext
-
-    printer = StepPrinter(prefix_names=prefix_names)
-    ctx = WorkflowContext(app.settings(), runner=Runner(dry_run=dry_run), progress=printer, dry_run=dry_run)
-    click.get_current_context().call_on_close(ctx.close)
-    click.get_current_context().call_on_close(printer.close)
-    return ctx
-
-
-def finish(result: WorkflowResult, output: str) -> None:
-    """Print the result; a failed workflow exits as its failed step's error would (2 for refused
-    input, 1 for a failed operation), with that step's traceback under --debug."""
-    from kenv.errors import OperationFailed
-
-    if output != "table":
-        emit(result.to_dict(), output)
-    elif result.ok:
-        verb = "planned" if result.dry_run else "done"
-        click.echo(f"{result.workflow} {result.environment}: {verb} in {result.seconds:.1f}s")
-    if not result.ok:
-        rolled = f"; rolled back: {', '.join(result.rolled_back)}" if result.rolled_back else ""
-        raise OperationFailed(
-            f"{result.workflow} {result.environment} failed: {result.error}{rolled}",
-            exit_code=result.exit_code or 1,
-            trace=result.traceback,
-        )
-
-
-def run_recorded(ctx: WorkflowContext, operation: str, name: str, work: Callable[[], WorkflowResult]) -> WorkflowResult:
-    """Run one workflow and log how it ended in the history (failures too)."""
-    with ctx.recorded(operation, name) as outcome:
-        result = work()
-        outcome.of(result)
-    return result
-
-
-def parse_duration(text: str) -> float:
-    from kenv.errors import InvalidInput
-
-    value = text.strip().lower()
-    units = {"s": 1, "m": 60, "h": 3600}
-    try:
-        seconds = float(value[:-1]) * units[value[-1]] if value and value[-1] in units else float(value)
-    except ValueError as exc:
-        raise InvalidInput(f"timeout {text!r} is not a duration", hint="write it like 300, 300s, 5m") from exc
-    if not 1 <= seconds <= 24 * 3600:
-        raise InvalidInput(f"timeout {text!r} is out of range", hint="use between 1s and 24h")
-    return seconds
-
+from kenv.cli.workflow_support import finish, parse_duration, run_recorded, workflow_context
 
 CREATE_EPILOG = """\b
 Examples:
@@ -124,6 +71,7 @@ def create(
     command resumes. Your default kubeconfig is not touched (see `kenv kubeconfig NAME --merge`).
     """
     from kenv.providers.base import NodeResources
+    from kenv.settings import parse_node_cpus, parse_node_memory
     from kenv.workflows.create import CreateRequest, create_environment
 
     settings = app.settings()
@@ -145,6 +93,13 @@ def create(
     )
     if provider is None:
         explicit -= {"provider"}
+    # Checked here as they are in a config file, so a typo is refused before anything happens.
+    if memory is not None:
+        memory = parse_node_memory(memory, "--memory")
+        explicit |= {"memory"}
+    if cpus is not None:
+        cpus = parse_node_cpus(cpus, "--cpus")
+        explicit |= {"cpus"}
     request = CreateRequest(
         spec=spec,
         explicit=explicit,

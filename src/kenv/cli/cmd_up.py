@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from kenv.cli.main import App
 from kenv.cli.options import dry_run_option
 from kenv.cli.render import emit, output_option
+from kenv.errors import OperationFailed, ProblemsFound
 
 
 def _inventory_summary(app: App) -> dict[str, object]:
@@ -58,8 +57,8 @@ def up(app: App, skip_preflight: bool, parallel: int, timeout_text: str, dry_run
       kenv up --dry-run
       KENV_ENVIRONMENTS=dev,qa kenv up --parallel 2
     """
-    from kenv.cli.cmd_doctor import render_host_report, run_host_preflight
-    from kenv.cli.cmd_lifecycle import parse_duration, workflow_context
+    from kenv.cli.host_report import render_host_report, run_host_preflight
+    from kenv.cli.workflow_support import parse_duration, workflow_context
     from kenv.workflows.apply import Desired, apply, spec_for_name
 
     settings = app.settings()
@@ -78,9 +77,7 @@ def up(app: App, skip_preflight: bool, parallel: int, timeout_text: str, dry_run
     if blocking and not skip_preflight:
         if output != "table":
             emit({**summary, "preflight": report.to_dict(), "created": []}, output)
-        advice = _rerun_advice()
-        sys.stderr.write(f"kenv: error: the host check found {blocking} error(s); fix them (see above), {advice}\n")
-        sys.exit(3)
+        raise ProblemsFound(f"the host check found {blocking} error(s); fix them (see above), {_rerun_advice()}")
     desired = [Desired(spec_for_name(name, settings), frozenset()) for name in settings.environments]
     ctx = workflow_context(app, dry_run=dry_run, prefix_names=parallel > 1)
     result = apply(ctx, desired, prune=False, parallel=parallel, timeout=parse_duration(timeout_text))
@@ -96,7 +93,7 @@ def up(app: App, skip_preflight: bool, parallel: int, timeout_text: str, dry_run
         )
         click.echo(f"environments: {', '.join(str(n) for n in summary['names']) or 'none'}")  # type: ignore[attr-defined]
     if not result["ok"]:
-        for item in result["created"]:
-            if not item["ok"]:
-                sys.stderr.write(f"kenv: error: create {item['environment']} failed: {item['error']}\n")
-        sys.exit(1)
+        failures = [
+            f"create {item['environment']} failed: {item['error']}" for item in result["created"] if not item["ok"]
+        ]
+        raise OperationFailed("; ".join(failures) or "kenv up failed")

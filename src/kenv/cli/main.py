@@ -7,11 +7,8 @@ modules they do not use.
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
-import traceback
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -50,7 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 # fmt: on
 
 # Commands that only read the inventory (`db status` and `db backup` say so themselves).
-READ_COMMANDS = frozenset({"list", "get", "history", "config", "export-csv"})
+READ_COMMANDS = frozenset({"list", "get", "history", "config", "export-csv", "kubeconfig", "verify"})
 
 EPILOG = """\b
 Examples:
@@ -68,17 +65,26 @@ Exit codes: 0 done, 1 operation failed, 2 invalid input (nothing changed), 3 pro
 """
 
 
-@dataclass
 class App:
-    """Per-invocation state shared by commands: settings and the inventory, both opened lazily."""
+    """Per-invocation state shared by commands: settings and the inventory, both opened lazily.
 
-    config_path: str | None = None
-    overrides: dict[str, Any] = field(default_factory=dict)
-    debug: bool = False
-    # Set for commands that only read: the inventory is opened without creating it.
-    read_only: bool = False
-    _settings: Settings | None = None
-    _inventory: Inventory | None = None
+    A plain class, not a dataclass: `kenv --help` imports this module, and dataclasses (with
+    inspect and ast behind it) would cost it a few milliseconds for nothing."""
+
+    def __init__(
+        self,
+        config_path: str | None = None,
+        overrides: dict[str, Any] | None = None,
+        debug: bool = False,
+        read_only: bool = False,
+    ) -> None:
+        self.config_path = config_path
+        self.overrides: dict[str, Any] = overrides or {}
+        self.debug = debug
+        # Set for commands that only read: the inventory is opened without creating it.
+        self.read_only = read_only
+        self._settings: Settings | None = None
+        self._inventory: Inventory | None = None
 
     def settings(self) -> Settings:
         if self._settings is None:
@@ -91,12 +97,13 @@ class App:
         if self._inventory is None:
             from kenv.inventory.repository import open_inventory
 
-            settings = self.settings()
-            # A read against a path that does not exist is a mistyped path, not a new inventory;
-            # the default location is still made on first use, whatever the command.
-            create = not self.read_only or settings.sources.get("db_url") == "default"
-            self._inventory = open_inventory(settings.db_url, create=create)
+            self._inventory = open_inventory(self.settings().db_url, create=self.may_create_inventory())
         return self._inventory
+
+    def may_create_inventory(self) -> bool:
+        """A read against a path that does not exist is a mistyped path, not a new inventory; the
+        default location is still made on first use, whatever the command."""
+        return not self.read_only or self.settings().sources.get("db_url") == "default"
 
     def close(self) -> None:
         if self._inventory is not None:
@@ -122,7 +129,24 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
 
 
-@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+def _terminal_width() -> int:
+    """What shutil.get_terminal_size() answers, without importing shutil (and bz2, lzma behind
+    it) into every `kenv --help`: click imports it only when it is not told the width."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
+    except (OSError, ValueError):
+        return 80
+
+
+@click.group(
+    cls=LazyGroup,
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": _terminal_width()},
+)
 @click.version_option(__version__, "--version", prog_name="kenv", message="%(prog)s %(version)s")
 @click.option(
     "--config",
@@ -136,6 +160,8 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, db_url: str | None, debug: bool, verbose: bool) -> None:
     """kenv runs a fleet of local Kubernetes environments (k3d, kind, minikube) from one inventory."""
+    import logging  # here, not at the top: `kenv --help` never configures logging
+
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="kenv: %(levelname)s: %(message)s", stream=sys.stderr)
     app = App(
@@ -180,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
             if trace:
                 sys.stderr.write(trace)
             else:
+                import traceback
+
                 traceback.print_exc()
         fail(exc.one_line(), exc.exit_code)
     except BrokenPipeError:
@@ -188,6 +216,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     except Exception as exc:  # noqa: BLE001 - the one place an unexpected error becomes a clean exit
         if debug:
+            import traceback
+
             traceback.print_exc()
         fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback and report it)", 1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -128,12 +128,15 @@ def import_records(
     with inventory.db.write(commit=not dry_run):
         for record in records:
             summary.rows.append(_apply(inventory, record, policy, host, update))
+        refused = summary.count("failed") + summary.count("conflict")
         inventory.record_operation(
             None,
             "import",
-            "succeeded",
+            "failed" if refused else "succeeded",
             started_at=started,
-            detail=f"{source}: {summary.count('imported')} imported, {summary.count('updated')} updated",
+            detail=f"{source}: {summary.count('imported')} imported, {summary.count('updated')} updated, "
+            f"{summary.count('conflict')} conflict(s), {summary.count('failed')} failed",
+            error=f"{refused} row(s) not imported" if refused else None,
         )
     return summary
 

@@ -51,13 +51,23 @@ class OperationsLog(Store):
             },
         )
 
-    def record_failure(self, environment: str | None, operation: str, started_at: datetime, error: str) -> None:
-        """Best effort: a failure is logged in its own transaction; if even that fails, say so in the log."""
+    def log_operation(
+        self,
+        environment: str | None,
+        operation: str,
+        status: str,
+        *,
+        started_at: datetime,
+        detail: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Best effort, in a transaction of its own: the operation's outcome matters more than its
+        log entry, so a log that cannot be written is a warning, not a second failure."""
         try:
             with self.db.write():
-                self.record_operation(environment, operation, "failed", started_at=started_at, error=error)
-        except Exception as exc:  # noqa: BLE001 - the original failure matters more than its log entry
-            log.warning("could not record the failed %s of %s: %s", operation, environment, exc)
+                self.record_operation(environment, operation, status, started_at=started_at, detail=detail, error=error)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            log.warning("could not record the %s of %s in the history: %s", operation, environment, exc)
 
     def operations(
         self, environment: str | None = None, limit: int | None = 50, *, oldest_first: bool = False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from kenv.errors import Conflict, InvalidInput
@@ -89,7 +90,7 @@ class Inventory(Records, OperationsLog):
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.db.write(commit=not dry_run):
-                    env = self._insert_new(spec, policy, host, docker)
+                    env = self.insert_new(spec, policy, host, docker)
                     self.record_operation(env.name, "register", "succeeded", started_at=started)
                 return env
             except ConstraintViolation as violation:
@@ -108,13 +109,20 @@ class Inventory(Records, OperationsLog):
                 time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 - jitter, not crypto
         raise AssertionError("unreachable")
 
-    def _insert_new(
+    def update_labels(self, name: str, labels: Mapping[str, str]) -> Environment:
+        """Replace an environment's labels (kenv's own metadata: no cluster changes)."""
+        with self.db.write():
+            return self.replace_record(self.get(name), labels=dict(labels))
+
+    def insert_new(
         self,
         spec: EnvironmentSpec,
         policy: AllocationPolicy,
         host: HostProbe,
         docker: list[DockerNetworkLike],
     ) -> Environment:
+        """Allocate and insert one new record inside the caller's write transaction (register's
+        core; apply allocates a whole file this way in one transaction it rolls back to plan)."""
         if self.db.query("SELECT 1 FROM environments WHERE name = :name", {"name": spec.name}):
             raise Conflict(f"environment {spec.name!r} already exists", hint="choose another name")
         ports = choose_ports(spec, policy, self.port_holders(), host)

@@ -130,9 +130,19 @@ def validate_snapshot(data: Any) -> dict[str, Any]:
 # -- loading ---------------------------------------------------------------------------------------
 
 
-def load(target: Inventory, snapshot: dict[str, Any], *, force: bool = False, dry_run: bool = False) -> dict[str, Any]:
-    """Replace the target's content with the snapshot's; verified before commit."""
+def load(
+    target: Inventory,
+    snapshot: dict[str, Any],
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    operation: str = "restore",
+    source: str = "",
+) -> dict[str, Any]:
+    """Replace the target's content with the snapshot's; verified before commit, then logged as
+    `operation` (restore, copy) in the target's history, after the snapshot's own entries."""
     validate_snapshot(snapshot)
+    started = utcnow()
     try:
         with target.db.write(commit=not dry_run):
             existing = target.count()
@@ -154,6 +164,13 @@ def load(target: Inventory, snapshot: dict[str, Any], *, force: bool = False, dr
                     "verification failed: the target does not read back as the source (nothing was written)",
                     hint="rerun with --debug and report it",
                 )
+            target.record_operation(
+                None,
+                operation,
+                "succeeded",
+                started_at=started,
+                detail=f"{source or 'a snapshot'}: {len(snapshot['environments'])} environment(s), {existing} replaced",
+            )
             result = {
                 "target": target.db.url.masked(),
                 "environments": len(snapshot["environments"]),

@@ -388,7 +388,7 @@ def _allocate(ctx: WorkflowContext, entries: list[Entry], source: str, probe: Li
         host = probe if spec.check_host else NoHostChecks()
         try:
             # The allocation register() runs, inside a transaction shared by the whole file.
-            entry.allocated = inventory._insert_new(spec, ctx.policy(), host, docker)
+            entry.allocated = inventory.insert_new(spec, ctx.policy(), host, docker)
         except InvalidInput as exc:
             raise InvalidInput(f"{source}: {spec.name}: {exc.message}", hint=exc.hint) from exc
 

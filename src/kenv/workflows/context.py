@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from kenv.catalogue import facts_for
 from kenv.errors import ExternalCommandError, KenvError
@@ -51,6 +52,8 @@ class WorkflowContext:
     runner: Runner = field(default_factory=Runner)
     progress: Progress = field(default_factory=SilentProgress)
     dry_run: bool = False
+    # False for commands that only read: a sqlite path that does not exist is not made.
+    create_inventory: bool = True
     _local: threading.local = field(default_factory=threading.local)
     _opened: list[Inventory] = field(default_factory=list)
     _guard: threading.Lock = field(default_factory=threading.Lock)
@@ -62,7 +65,7 @@ class WorkflowContext:
         """One connection per thread: SQLite and psycopg connections are not shared across threads."""
         inventory = getattr(self._local, "inventory", None)
         if inventory is None:
-            inventory = open_inventory(self.settings.db_url)
+            inventory = open_inventory(self.settings.db_url, create=self.create_inventory)
             self._local.inventory = inventory
             with self._guard:
                 self._opened.append(inventory)
@@ -158,17 +161,17 @@ class WorkflowContext:
             return
         try:
             inventory = self.inventory()
-            with inventory.db.write():
-                inventory.record_operation(
-                    environment,
-                    operation,
-                    "succeeded" if outcome.ok else "failed",
-                    started_at=started,
-                    detail=outcome.detail,
-                    error=outcome.error,
-                )
-        except Exception as exc:  # noqa: BLE001 - the operation's own outcome matters more than its log entry
+        except KenvError as exc:
             log.warning("could not record the %s of %s in the history: %s", operation, environment, exc)
+            return
+        inventory.log_operation(
+            environment,
+            operation,
+            "succeeded" if outcome.ok else "failed",
+            started_at=started,
+            detail=outcome.detail,
+            error=outcome.error,
+        )
 
     def kubeconfig_path(self, name: str) -> Path:
         return self.settings.kubeconfig_dir / f"{name}.yaml"
@@ -181,26 +184,26 @@ class WorkflowContext:
 
     @contextlib.contextmanager
     def environment_lock(self, name: str) -> Iterator[None]:
-        """An exclusive flock on <data>/locks/<name>.lock; the kernel releases it if kenv dies."""
+        """An exclusive flock on <data>/locks/<name>.lock; the kernel releases it if kenv dies.
+
+        Delete removes the file while it holds the lock, so a process that was waiting on the old
+        file may get its lock on a file no longer in the directory, while a newcomer locks a fresh
+        one: the lock counts only when the file locked is still the one at the path."""
         lock_dir = self.settings.data_dir / "locks"
         lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = lock_dir / f"{name}.lock"
-        handle = path.open("a+")
-        try:
-            deadline = time.monotonic() + LOCK_WAIT_SECONDS
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            handle = path.open("a+")
+            try:
+                self._flock_until(handle, name, deadline)
+                if _same_file(handle, path):
                     break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        handle.seek(0)
-                        holder = handle.read().strip() or "another kenv process"
-                        raise KenvError(
-                            f"environment {name!r} is busy: {holder} is working on it",
-                            hint="wait for it to finish, then retry",
-                        ) from None
-                    time.sleep(0.2)
+            except BaseException:
+                handle.close()
+                raise
+            handle.close()  # locked a file delete has just removed: lock the new one
+        try:
             handle.seek(0)
             handle.truncate()
             handle.write(f"pid {os.getpid()}")
@@ -208,3 +211,26 @@ class WorkflowContext:
             yield
         finally:
             handle.close()
+
+    @staticmethod
+    def _flock_until(handle: IO[str], name: str, deadline: float) -> None:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another kenv process"
+                    raise KenvError(
+                        f"environment {name!r} is busy: {holder} is working on it",
+                        hint="wait for it to finish, then retry",
+                    ) from None
+                time.sleep(0.2)
+
+
+def _same_file(handle: IO[str], path: Path) -> bool:
+    try:
+        return os.fstat(handle.fileno()).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False

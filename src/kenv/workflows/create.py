@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kenv.catalogue import facts_for
+from kenv.catalogue import CATALOGUE, facts_for
 from kenv.errors import ExternalCommandError, InvalidInput, KenvError
 from kenv.inventory.model import PORT_PURPOSES, Environment
 from kenv.inventory.validation import Auto, EnvironmentSpec, check_spec
@@ -43,10 +43,7 @@ def update_labels(ctx: WorkflowContext, env: Environment, labels: dict[str, str]
     if ctx.dry_run:
         ctx.progress.note(env.name, f"would change labels {before} -> {labels_text(labels)}")
         return dataclasses.replace(env, labels=dict(labels))
-    inventory = ctx.inventory()
-    # replace_record expects its caller to hold the write lock; the record is read again under it.
-    with inventory.db.write():
-        updated = inventory.replace_record(inventory.get(env.name), labels=dict(labels))
+    updated = ctx.inventory().update_labels(env.name, labels)
     ctx.progress.note(env.name, f"changed labels {before} -> {labels_text(labels)}")
     return updated
 
@@ -101,6 +98,24 @@ def _left_half_made(existing: Environment | None) -> bool:
     )
 
 
+def _check_node_limits(ctx: WorkflowContext, provider: str, request: CreateRequest) -> None:
+    """A limit the provider cannot set is refused when asked for on the command line, and said
+    (not silently dropped) when it comes from config, which applies to every provider."""
+    facts = facts_for(provider)
+    asked = {"memory": request.resources.memory, "cpus": request.resources.cpus}
+    for limit, value in asked.items():
+        if value is None or limit in facts.node_limits:
+            continue
+        if limit in request.explicit:
+            raise InvalidInput(
+                f"{provider} cannot limit {limit} per node (--{limit} {value})",
+                hint=f"drop --{limit}; {', '.join(n for n, f in CATALOGUE.items() if limit in f.node_limits)} can",
+            )
+        ctx.progress.note(
+            request.spec.name, f"node_{limit} = {value} from config is not applied: {provider} cannot set it"
+        )
+
+
 def create_environment(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:
     name = request.spec.name
     with ctx.environment_lock(name):
@@ -118,6 +133,7 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
     else:
         check_spec(spec)  # bad input is refused (exit 2) before any tool is asked or anything written
     provider_name = existing.provider if existing else spec.provider
+    _check_node_limits(ctx, provider_name, request)
     # Before anything is recorded: a missing or untested tool leaves nothing to clean up.
     ctx.ensure_tools(provider_name)
     if existing is not None and existing.status == "running" and not ctx.dry_run:
