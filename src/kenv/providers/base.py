@@ -3,7 +3,6 @@ records each command instead of running it, and tests put faithful fake CLIs on 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -116,10 +115,9 @@ def own_kubeconfig(data_dir: Path, name: str) -> Path:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Kubeconfigs hold credentials: written 0600, atomically, directory 0700."""
+    """Kubeconfigs hold credentials: written 0600, atomically (no stray temporary file whatever
+    fails), directory 0700; a directory or an unwritable place at `path` is one clear error."""
+    from kenv.inventory.files import write_file
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temp, path)
+    write_file(path, text, force=True, mode=0o600)

@@ -8,7 +8,6 @@ cluster delete` rewrites the default kubeconfig otherwise (`cmd/cluster/clusterD
 from __future__ import annotations
 
 import ipaddress
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from kenv.errors import InvalidInput
 from kenv.inventory.model import Environment
 from kenv.providers.base import ClusterState, CreateOptions, NodeState, own_kubeconfig, write_private
 from kenv.runtime import docker
-from kenv.runtime.process import CommandResult, Runner
+from kenv.runtime.process import CommandResult, Runner, parse_json
 
 DEFAULT_IMAGE = "rancher/k3s:v1.31.5-k3s1"
 # k3d's node roles (pkg/types/types.go) in kenv's words; "noRole" and "registry" are not cluster nodes.
@@ -91,8 +90,8 @@ class K3d:
         self._run(env, ["k3d", "cluster", "delete", env.name], timeout=300)
 
     def _list(self) -> list[dict[str, Any]]:
-        out = self.runner.run(["k3d", "cluster", "list", "-o", "json"], timeout=QUERY_TIMEOUT, mutating=False).stdout
-        data = json.loads(out or "[]")
+        argv = ["k3d", "cluster", "list", "-o", "json"]
+        data = parse_json(argv, self.runner.run(argv, timeout=QUERY_TIMEOUT, mutating=False).stdout, empty=[])
         return data if isinstance(data, list) else []
 
     @staticmethod

@@ -8,12 +8,11 @@ runner as the only way kenv touches the outside world (so dry-runs can print eve
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 from dataclasses import dataclass
 
 from kenv.errors import ExternalCommandError
-from kenv.runtime.process import ENGINE_DOWN_HINT, Runner, engine_down
+from kenv.runtime.process import ENGINE_DOWN_HINT, Runner, engine_down, parse_json
 
 log = logging.getLogger("kenv.runtime.docker")
 
@@ -34,12 +33,13 @@ def list_networks(runner: Runner) -> list[DockerNetwork] | None:
         ).stdout.split()
         if not ids:
             return []
-        raw = runner.run(["docker", "network", "inspect", *ids], timeout=QUERY_TIMEOUT, mutating=False).stdout
+        argv = ["docker", "network", "inspect", *ids]
+        raw = runner.run(argv, timeout=QUERY_TIMEOUT, mutating=False).stdout
     except ExternalCommandError as exc:
         log.debug("Docker engine not reachable, subnet checks against Docker skipped: %s", exc)
         return None
     networks = []
-    for item in json.loads(raw or "[]"):
+    for item in parse_json(argv, raw, empty=[]):
         subnets = []
         for config in (item.get("IPAM") or {}).get("Config") or []:
             try:
@@ -77,7 +77,7 @@ def inspect_network(runner: Runner, name: str) -> NetworkDetails | None:
             stderr_tail=result.stderr.strip()[-500:],
             hint=ENGINE_DOWN_HINT if engine_down(result.stderr) else "is the Docker engine running? (`docker info`)",
         )
-    item = json.loads(result.stdout)[0]
+    item = parse_json(result.argv, result.stdout)[0]
     subnets = []
     for config in (item.get("IPAM") or {}).get("Config") or []:
         net = ipaddress.ip_network(config.get("Subnet", "0.0.0.0/32"), strict=False)
@@ -143,16 +143,13 @@ def list_containers(runner: Runner, label: str) -> list[Container]:
 
     One `docker ps -a` call: `kind get nodes` answers from the same command but drops the state,
     so a stopped kind cluster would look like a running one."""
-    out = runner.run(
-        ["docker", "ps", "-a", "--no-trunc", "--filter", f"label={label}", "--format", "{{json .}}"],
-        timeout=QUERY_TIMEOUT,
-        mutating=False,
-    ).stdout
+    argv = ["docker", "ps", "-a", "--no-trunc", "--filter", f"label={label}", "--format", "{{json .}}"]
+    out = runner.run(argv, timeout=QUERY_TIMEOUT, mutating=False).stdout
     containers = []
     for line in out.splitlines():
         if not line.strip():
             continue
-        item = json.loads(line)
+        item = parse_json(argv, line)
         name = str(item.get("Names", "")).split(",")[0]
         containers.append(Container(name, str(item.get("State", "")), _labels(str(item.get("Labels", "")))))
     return sorted(containers, key=lambda c: c.name)

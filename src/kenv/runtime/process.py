@@ -8,6 +8,7 @@ can print the exact plan; read-only commands still run because the plan depends 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import re
@@ -18,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from kenv.catalogue import CATALOGUE
 from kenv.errors import ExternalCommandError
@@ -174,6 +176,24 @@ def failure(result: CommandResult) -> ExternalCommandError:
         stderr_tail=tail,
         hint=ENGINE_DOWN_HINT if engine_down(result.stderr + result.stdout) else None,
     )
+
+
+def parse_json(argv: Sequence[str], text: str, *, empty: object = None) -> Any:
+    """A tool's JSON output; anything else is the tool failing, named with its command (a raw
+    decoder error would cross the layers as an unexpected exception). `empty` stands for no output."""
+    if not text.strip() and empty is not None:
+        return empty
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        shown = " ".join(text.split())[:120] or "nothing"
+        raise ExternalCommandError(
+            f"`{shlex.join(argv)}` printed something that is not JSON: {shown}",
+            argv=list(argv),
+            returncode=0,
+            stderr_tail=shown,
+            hint="check the tool's version (`kenv doctor host`)",
+        ) from exc
 
 
 PR_SET_PDEATHSIG = 1
