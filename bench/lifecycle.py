@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine
+from _common import machine, user_environment
 
 REPO = Path(__file__).resolve().parent.parent
 CHILD_TIME = re.compile(r"exit -?\d+ after ([0-9.]+)s")
@@ -41,7 +41,7 @@ class Checkout:
         state = Path(tmp) / "fake-state"
         state.mkdir(exist_ok=True)
         return {
-            **os.environ,
+            **user_environment(),
             # The fakes run on this interpreter (a version-manager shim would add ~100 ms per call).
             "PATH": os.pathsep.join(
                 [str(REPO / "tests" / "fakes" / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]

@@ -8,7 +8,6 @@ Usage: .venv/bin/python bench/startup.py [--runs 21] [--environments 1000]
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -16,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BENCH_RANGES, machine, median_ms, populate, time_command
+from _common import BENCH_RANGES, machine, median_ms, populate, time_command, user_environment
 from kenv.inventory.repository import open_inventory
 
 
@@ -31,7 +30,7 @@ def main() -> None:
         url = f"sqlite:///{db}"
         with open_inventory(url) as inventory:
             populate(inventory, args.environments)
-        env = {**os.environ, "KENV_HOME": home, "KENV_DB_URL": url, **BENCH_RANGES}
+        env = {**user_environment(), "KENV_HOME": home, "KENV_DB_URL": url, **BENCH_RANGES}
         kenv = str(Path(sys.executable).with_name("kenv"))
         kubectl = shutil.which("kubectl")
         commands = {
