@@ -129,23 +129,24 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
 
 
-def _terminal_width() -> int:
-    """What shutil.get_terminal_size() answers, without importing shutil (and bz2, lzma behind
-    it) into every `kenv --help`: click imports it only when it is not told the width."""
+def _help_width() -> int:
+    """The width click gives help text (the terminal's, at most 80, less 2, at least 50), found
+    without importing shutil (and bz2, lzma behind it) into every `kenv --help`: click imports
+    it only when it is not told the width."""
     try:
-        return int(os.environ["COLUMNS"])
+        columns = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
-    except (OSError, ValueError):
-        return 80
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
+        except (OSError, ValueError):
+            columns = 80
+    return max(min(columns, 80) - 2, 50)
 
 
 @click.group(
     cls=LazyGroup,
     epilog=EPILOG,
-    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": _terminal_width()},
+    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": _help_width()},
 )
 @click.version_option(__version__, "--version", prog_name="kenv", message="%(prog)s %(version)s")
 @click.option(
