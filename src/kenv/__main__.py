@@ -1,3 +1,3 @@
-from kenv.cli.main import main
+from kenv.cli.entry import main
 
 main()

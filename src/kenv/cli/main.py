@@ -14,55 +14,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kenv import __version__
+from kenv.cli.root_help import COMMANDS, DESCRIPTION, EPILOG, OPTION_HELP, help_width
 from kenv.errors import KenvError
 
 if TYPE_CHECKING:
     from kenv.inventory.repository import Inventory
     from kenv.settings import Settings
 
-# name -> (module:attribute, one-line help). The help lives here so `kenv --help` imports nothing.
-# fmt: off
-COMMANDS: dict[str, tuple[str, str]] = {
-    "up": ("kenv.cli.cmd_up:up", "Preflight this machine, then bring up the configured environments."),
-    "create": ("kenv.cli.cmd_lifecycle:create", "Create an environment: record, network, cluster, kubeconfig, ready."),
-    "delete": ("kenv.cli.cmd_lifecycle:delete", "Delete an environment's cluster, network, kubeconfig and record."),
-    "start": ("kenv.cli.cmd_lifecycle:start", "Start an environment's stopped cluster."),
-    "stop": ("kenv.cli.cmd_lifecycle:stop", "Stop an environment's cluster, keeping its record."),
-    "kubeconfig": ("kenv.cli.cmd_lifecycle:kubeconfig", "Print (or merge) an environment's own kubeconfig."),
-    "apply": ("kenv.cli.cmd_fleet:apply", "Make the fleet match a YAML list of environments."),
-    "sync": ("kenv.cli.cmd_fleet:sync", "Compare the inventory with what runs, and converge."),
-    "verify": ("kenv.cli.cmd_fleet:verify", "Check environments: API, nodes, kube-system pods, DNS."),
-    "doctor": ("kenv.cli.cmd_doctor:doctor", "Find what is wrong and say how to fix it (host preflight)."),
-    "register": ("kenv.cli.cmd_inventory:register", "Record an environment without creating it (adopt or reserve)."),
-    "list": ("kenv.cli.cmd_inventory:list_environments", "List environments in the inventory."),
-    "get": ("kenv.cli.cmd_inventory:get", "Show one environment."),
-    "unregister": ("kenv.cli.cmd_inventory:unregister", "Forget a record and free its ports (no cluster touched)."),
-    "history": ("kenv.cli.cmd_inventory:history", "Show who did what to which environment, and how it ended."),
-    "import-csv": ("kenv.cli.cmd_csv:import_csv", "Import environments from the predecessor's environments.csv."),
-    "export-csv": ("kenv.cli.cmd_csv:export_csv", "Export environments in the environments.csv format."),
-    "db": ("kenv.cli.cmd_db:db", "Inventory database: status, upgrade, copy, backup, restore, legacy import."),
-    "config": ("kenv.cli.cmd_config:config", "Show the configuration and where it comes from."),
-    "completion": ("kenv.cli.cmd_completion:completion", "Print the shell completion script for bash, zsh or fish."),
-}
-# fmt: on
-
 # Commands that only read the inventory (`db status` and `db backup` say so themselves).
 READ_COMMANDS = frozenset({"list", "get", "history", "config", "export-csv", "kubeconfig", "verify"})
-
-EPILOG = """\b
-Examples:
-  kenv up                                   prepare the inventory and the default environments
-  kenv register dev --provider k3d          reserve ports and a subnet for 'dev'
-  kenv register qa --provider kind --http-port 18080
-  kenv list -o json                         every environment, as JSON
-  kenv import-csv config/environments.csv --dry-run
-  kenv db copy --to postgresql://kenv:PASSWORD@db:5432/kenv
-
-Configuration: --config FILE, KENV_CONFIG, or ~/.config/kenv/config.toml; KENV_* variables
-override the file and flags override both. KENV_HOME keeps everything under one directory.
-Exit codes: 0 done, 1 operation failed, 2 invalid input (nothing changed), 3 problems found,
-130 interrupted.
-"""
 
 
 class App:
@@ -129,38 +89,28 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
 
 
-def _help_width() -> int:
-    """The width click gives help text (the terminal's, at most 80, less 2, at least 50), found
-    without importing shutil (and bz2, lzma behind it) into every `kenv --help`: click imports
-    it only when it is not told the width."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
-        except (OSError, ValueError):
-            columns = 80
-    return max(min(columns, 80) - 2, 50)
-
-
 @click.group(
     cls=LazyGroup,
+    help=DESCRIPTION,
     epilog=EPILOG,
-    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": _help_width()},
+    # The width click would compute, told to it so that it does not import shutil for it.
+    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": help_width()},
 )
-@click.version_option(__version__, "--version", prog_name="kenv", message="%(prog)s %(version)s")
+@click.version_option(
+    __version__, "--version", prog_name="kenv", message="%(prog)s %(version)s", help=OPTION_HELP["version"]
+)
 @click.option(
     "--config",
     "config_path",
     metavar="FILE",
-    help="Config file (default: $KENV_CONFIG or the XDG config dir).",
+    help=OPTION_HELP["config"],
 )
-@click.option("--db-url", metavar="URL", help="Inventory database URL (sqlite:////path or postgresql://...).")
-@click.option("--debug", is_flag=True, help="Show debug logs and tracebacks.")
-@click.option("-v", "--verbose", is_flag=True, help="Show what kenv does (commands it runs).")
+@click.option("--db-url", metavar="URL", help=OPTION_HELP["db-url"])
+@click.option("--debug", is_flag=True, help=OPTION_HELP["debug"])
+@click.option("-v", "--verbose", is_flag=True, help=OPTION_HELP["verbose"])
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, db_url: str | None, debug: bool, verbose: bool) -> None:
-    """kenv runs a fleet of local Kubernetes environments (k3d, kind, minikube) from one inventory."""
+    # The group's help is DESCRIPTION (cli/root_help.py prints the same page without click).
     import logging  # here, not at the top: `kenv --help` never configures logging
 
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
