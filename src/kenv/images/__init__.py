@@ -1,0 +1,1 @@
+"""Container images: references, discovery, mirrors and proxies, node checks, bundles."""
