@@ -356,3 +356,16 @@ def test_network_inspect_answers_the_fake_clusters_networks(run: Runner) -> None
 def fake_env(tmp_path: Path) -> dict[str, str]:
     """No real docker on PATH: these tests must not depend on the host's engine."""
     return fake_environment(tmp_path, host_path=False)
+
+
+def test_crictl_images_json_in_a_node_is_cri_tools_document(run: Runner, tmp_path: Path) -> None:
+    make_kind(run, "kc", workers=0)
+    proc = run("docker", "exec", "kc-control-plane", "crictl", "images", "-o", "json")
+    assert proc.returncode == 0, proc.stderr
+    images = json.loads(proc.stdout)["images"]
+    assert images and all(
+        set(i) == {"id", "repoTags", "repoDigests", "size", "uid", "username", "spec", "pinned"} for i in images
+    )
+    assert all(isinstance(i["size"], str) and i["id"].startswith("sha256:") for i in images)
+    table = run("docker", "exec", "kc-control-plane", "crictl", "images")
+    assert table.stdout.startswith("IMAGE")

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
+from kenv.cli.main import App
+from kenv.cli.options import dry_run_option
 from kenv.cli.render import emit, output_option
+
+if TYPE_CHECKING:
+    from kenv.images.reference import Reference
+    from kenv.workflows.images import Cell, ImagesResult
 
 
 @click.group()
 def images() -> None:
-    """Container images: find the ones manifests name.
+    """Container images: find the ones manifests name, check and sync them into nodes.
 
     \b
     Examples:
@@ -20,6 +29,8 @@ def images() -> None:
       kenv images discover deploy/ --why busybox:1.36.1
       kenv images discover deploy/ -o json
       kenv images discover --kustomize overlays/dev
+      kenv images check dev busybox:1.36.1
+      kenv images sync dev --discover deploy/
     """
 
 
@@ -110,3 +121,150 @@ def discover(paths: tuple[str, ...], kustomize: bool, why: str | None, output: s
         empty="No images.",
         wrap=("where",),
     )
+
+
+def _wanted(refs: tuple[str, ...], discover_paths: tuple[str, ...]) -> list[Reference]:
+    """The references named on the command line, then those found in --discover manifests."""
+    from kenv.images.reference import parse_reference
+
+    wanted = [parse_reference(r) for r in refs]
+    if discover_paths:
+        from kenv.images.discovery import read_inputs
+
+        discovery = read_inputs(discover_paths)
+        for warning in discovery.warnings:
+            sys.stderr.write(f"kenv: warning: {warning.one_line()}\n")
+        wanted.extend(parse_reference(image.ref) for image in discovery.sorted_images())
+    return wanted
+
+
+def _print_cells(result: ImagesResult) -> None:
+    rows = [
+        {"image": ref.familiar, "node": cell.node, "state": cell.state, "reason": cell.reason or ""}
+        for ref in result.images
+        for cell in result.cells[ref.canonical]
+    ]
+    emit(
+        rows,
+        "table",
+        columns=[("IMAGE", "image"), ("NODE", "node"), ("STATE", "state"), ("REASON", "reason")],
+        empty="No images.",
+        wrap=("reason",),
+    )
+
+
+def _named(pairs: Sequence[tuple[str, Cell]]) -> str:
+    shown = [f"{image} on {cell.node}" for image, cell in pairs[:10]]
+    more = f" (+{len(pairs) - 10} more)" if len(pairs) > 10 else ""
+    return ", ".join(shown) + more
+
+
+_discover_option = click.option(
+    "--discover",
+    "discover_paths",
+    multiple=True,
+    metavar="PATH",
+    help="Also every image found in these manifests (files or directories; repeatable).",
+)
+
+
+@images.command()
+@click.argument("env_name", metavar="ENV")
+@click.argument("refs", nargs=-1, metavar="[REF...]")
+@_discover_option
+@output_option(("table", "json"))
+@click.pass_obj
+def check(app: App, env_name: str, refs: tuple[str, ...], discover_paths: tuple[str, ...], output: str) -> None:
+    """Are these images inside every node of ENV? Read-only: each node is listed once
+    (`crictl images -o json` through the provider's node exec).
+
+    Exit 0 when every image is on every node, 3 naming each missing image and node, 1 when a
+    node could not be listed (its reason is in the table).
+
+    \b
+    Examples:
+      kenv images check dev busybox:1.36.1
+      kenv images check dev --discover deploy/ -o json
+
+    \b
+    -o json: {"operation": "check"|"sync", "environment", "provider", "dry_run", "ok",
+              "nodes": [{"name", "error"}],
+              "images": [{"ref", "familiar", "nodes": [{"node", "state", "reason"}]}],
+              "import": {"argv": [[...]] (dry run only), "images": [...], "error"}}
+    state: present | missing | imported | failed | unknown
+    """
+    from kenv.cli.workflow_support import workflow_context
+    from kenv.errors import OperationFailed, ProblemsFound
+    from kenv.workflows.images import check_images
+
+    wanted = _wanted(refs, discover_paths)
+    ctx = workflow_context(app, dry_run=False)
+    result = check_images(ctx, env_name, wanted)
+    if output == "json":
+        emit(result.to_json(), output)
+    else:
+        _print_cells(result)
+    if result.nothing_read:
+        reasons = "; ".join(f"{n}: {e}" for n, e in result.node_errors.items())
+        raise OperationFailed(f"could not list the images of any node of {env_name}: {reasons}")
+    missing = result.with_state("missing")
+    if missing:
+        raise ProblemsFound(
+            f"missing: {_named(missing)}", hint=f"run `kenv images sync {env_name}` with the same images"
+        )
+    if result.node_errors:
+        reasons = "; ".join(f"{n}: {e}" for n, e in result.node_errors.items())
+        raise OperationFailed(f"could not list the images of {reasons}")
+
+
+@images.command()
+@click.argument("env_name", metavar="ENV")
+@click.argument("refs", nargs=-1, metavar="[REF...]")
+@_discover_option
+@dry_run_option()
+@output_option(("table", "json"))
+@click.pass_obj
+def sync(
+    app: App, env_name: str, refs: tuple[str, ...], discover_paths: tuple[str, ...], dry_run: bool, output: str
+) -> None:
+    """Get the images into every node of ENV: each node is listed once, only missing images are
+    imported, in ONE provider import call for the cluster (`k3d image import`, `kind load
+    docker-image`; minikube loads one image per call), then every node is listed again to verify.
+    The images must be on the host (Docker). Nothing missing: no import at all.
+
+    Exit 0 when every image is on every node, 1 when anything failed (the table says why);
+    with --dry-run, prints the exact import command and exits 3 when something would be imported.
+
+    \b
+    Examples:
+      kenv images sync dev busybox:1.36.1 rancher/mirrored-library-busybox:1.36.1
+      kenv images sync dev --discover deploy/ --dry-run
+
+    \b
+    -o json: {"operation": "check"|"sync", "environment", "provider", "dry_run", "ok",
+              "nodes": [{"name", "error"}],
+              "images": [{"ref", "familiar", "nodes": [{"node", "state", "reason"}]}],
+              "import": {"argv": [[...]] (dry run only), "images": [...], "error"}}
+    state: present | missing | imported | failed | unknown
+    """
+    from kenv.cli.workflow_support import workflow_context
+    from kenv.errors import OperationFailed, ProblemsFound
+    from kenv.workflows.images import sync_images
+
+    wanted = _wanted(refs, discover_paths)
+    ctx = workflow_context(app, dry_run=dry_run)
+    result = sync_images(ctx, env_name, wanted)
+    if output == "json":
+        emit(result.to_json(), output)
+    else:
+        _print_cells(result)
+        for argv in result.import_argv:
+            click.echo(f"would run: {shlex.join(argv)}")
+    if result.import_error:
+        raise OperationFailed(f"import into {env_name} failed: {result.import_error}")
+    if not result.ok:
+        raise OperationFailed(f"images sync {env_name}: {_named(result.with_state('failed', 'unknown'))} failed")
+    if dry_run and result.import_images:
+        raise ProblemsFound(
+            f"would import {len(result.import_images)} image(s) into {env_name}", hint="run again without --dry-run"
+        )

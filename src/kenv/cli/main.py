@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from kenv.settings import Settings
 
 # Commands that only read the inventory (`db status` and `db backup` say so themselves).
-READ_COMMANDS = frozenset({"list", "get", "history", "config", "export-csv", "kubeconfig", "verify"})
+READ_COMMANDS = frozenset({"list", "get", "history", "config", "export-csv", "kubeconfig", "verify", "images"})
 
 
 class App:

@@ -38,7 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export-csv": ("kenv.cli.cmd_csv:export_csv", "Export environments in the environments.csv format."),
     "db": ("kenv.cli.cmd_db:db", "Inventory database: status, upgrade, copy, backup, restore, legacy import."),
     "config": ("kenv.cli.cmd_config:config", "Show the configuration and where it comes from."),
-    "images": ("kenv.cli.cmd_images:images", "Find the images manifests name, and where (discover)."),
+    "images": ("kenv.cli.cmd_images:images", "Find the images manifests name; check and sync them into nodes."),
     "completion": ("kenv.cli.cmd_completion:completion", "Print the shell completion script for bash, zsh or fish."),
 }
 # fmt: on

@@ -137,3 +137,35 @@ def docker_down_message(environ: Mapping[str, str]) -> str:
     what `docker` prints and what k3d (docker/docker client v27) wraps, when nothing
     answers on the socket."""
     return f"Cannot connect to the Docker daemon at {docker_host(environ)}. Is the docker daemon running?"
+
+
+def crictl_images(refs: list[str], command: str) -> str:
+    """`crictl images` inside a node: its table, or with `-o json` the protojson document
+    cri-tools prints (cmd/crictl/image.go: outputAsJSON, protojson with EmitDefaultValues and a
+    two-space indent: every field present, `size` a string, empty lists as [])."""
+    import hashlib
+    import json
+
+    words = command.split()
+    as_json = "-o" in words and words[words.index("-o") + 1 : words.index("-o") + 2] == ["json"]
+    as_json = as_json or "--output=json" in words or "-ojson" in words
+    if not as_json:
+        rows = [["IMAGE", "TAG", "IMAGE ID", "SIZE"]]
+        for ref in refs:
+            repo, _, tag = ref.rpartition(":")
+            rows.append([repo, tag, hashlib.sha256(ref.encode()).hexdigest()[:13], "10.1MB"])
+        return table(rows, padding=3, minwidth=0)
+    images = [
+        {
+            "id": "sha256:" + hashlib.sha256(ref.encode()).hexdigest(),
+            "repoTags": [ref],
+            "repoDigests": [],
+            "size": "10590000",
+            "uid": None,
+            "username": "",
+            "spec": None,
+            "pinned": False,
+        }
+        for ref in refs
+    ]
+    return json.dumps({"images": images}, indent=2)

@@ -1185,7 +1185,6 @@ _SYSTEM_IMAGES = {
 
 
 def _exec(env: object, args: list[str], argv: list[str], cmd: str = "exec") -> int:
-    import hashlib
 
     _opts, positional = _parse(args, _EXEC_FLAGS, cmd, interspersed=False)
     _need(positional, 2, cmd)
@@ -1214,14 +1213,10 @@ def _exec(env: object, args: list[str], argv: list[str], cmd: str = "exec") -> i
     if command[0] == "cat" and len(command) == 2:
         return _cat(c, command[1])
     if "crictl images" in line or ("ctr" in command and "images" in command and "import" not in command):
-        from .common import table
+        from .common import crictl_images
 
         images = [*_SYSTEM_IMAGES.get(c.tool, []), *c.node.get("images", [])]
-        rows = [["IMAGE", "TAG", "IMAGE ID", "SIZE"]]
-        for ref in images:
-            repo, _, tag = ref.rpartition(":")
-            rows.append([repo, tag, hashlib.sha256(ref.encode()).hexdigest()[:13], "10.1MB"])
-        _out(table(rows, padding=3, minwidth=0))
+        _out(crictl_images(images, line))
         return 0
     return 0  # other commands: no output, success
 

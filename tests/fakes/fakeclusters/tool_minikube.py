@@ -1779,11 +1779,9 @@ def _ssh_command(cluster: dict, node: dict, command: str) -> int:
         for i in _SYSTEM_IMAGES
     ] + node["images"]
     if "crictl images" in command or ("ctr" in command and "images" in command):
-        rows = [["IMAGE", "TAG", "IMAGE ID", "SIZE"]]
-        for ref in images:
-            repo, _, tag = ref.rpartition(":")
-            rows.append([repo, tag, hashlib.sha256(ref.encode()).hexdigest()[:13], "10.1MB"])
-        out(table(rows, padding=3, minwidth=0))
+        from .common import crictl_images
+
+        out(crictl_images(images, command))
     elif "docker images" in command or "docker image ls" in command:
         rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
         for ref in images:
