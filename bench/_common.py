@@ -54,7 +54,7 @@ def populate(inventory: Inventory, count: int) -> None:
 
 def user_environment() -> dict[str, str]:
     """This environment as a user's shell has it: Python writes its bytecode caches. (Some
-    sandboxes set PYTHONDONTWRITEBYTECODE, which makes every run compile kenv's modules again, a
+    environments set PYTHONDONTWRITEBYTECODE, which makes every run compile kenv's modules again, a
     cost no installed kenv pays; the first, unmeasured run of each command writes the caches.)"""
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
