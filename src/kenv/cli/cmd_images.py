@@ -159,6 +159,20 @@ def _named(pairs: Sequence[tuple[str, Cell]]) -> str:
     return ", ".join(shown) + more
 
 
+# The -o json contract of check and sync, shown in both commands' help.
+JSON_HELP = """\b
+-o json: {"operation": "check"|"sync", "environment", "provider", "dry_run", "ok",
+          "nodes": [{"name", "error"}],
+          "images": [{"ref", "familiar", "nodes": [{"node", "state", "reason"}]}],
+          "import": {"argv": [[...]] (dry run only), "images": [...], "error"}}
+state: present | missing | imported | failed | unknown
+"""
+
+
+def _unread(result: ImagesResult) -> str:
+    return "; ".join(f"{node}: {error}" for node, error in result.node_errors.items())
+
+
 _discover_option = click.option(
     "--discover",
     "discover_paths",
@@ -168,7 +182,7 @@ _discover_option = click.option(
 )
 
 
-@images.command()
+@images.command(epilog=JSON_HELP)
 @click.argument("env_name", metavar="ENV")
 @click.argument("refs", nargs=-1, metavar="[REF...]")
 @_discover_option
@@ -186,12 +200,6 @@ def check(app: App, env_name: str, refs: tuple[str, ...], discover_paths: tuple[
       kenv images check dev busybox:1.36.1
       kenv images check dev --discover deploy/ -o json
 
-    \b
-    -o json: {"operation": "check"|"sync", "environment", "provider", "dry_run", "ok",
-              "nodes": [{"name", "error"}],
-              "images": [{"ref", "familiar", "nodes": [{"node", "state", "reason"}]}],
-              "import": {"argv": [[...]] (dry run only), "images": [...], "error"}}
-    state: present | missing | imported | failed | unknown
     """
     from kenv.cli.workflow_support import workflow_context
     from kenv.errors import OperationFailed, ProblemsFound
@@ -205,19 +213,17 @@ def check(app: App, env_name: str, refs: tuple[str, ...], discover_paths: tuple[
     else:
         _print_cells(result)
     if result.nothing_read:
-        reasons = "; ".join(f"{n}: {e}" for n, e in result.node_errors.items())
-        raise OperationFailed(f"could not list the images of any node of {env_name}: {reasons}")
+        raise OperationFailed(f"could not list the images of any node of {env_name}: {_unread(result)}")
     missing = result.with_state("missing")
     if missing:
         raise ProblemsFound(
             f"missing: {_named(missing)}", hint=f"run `kenv images sync {env_name}` with the same images"
         )
     if result.node_errors:
-        reasons = "; ".join(f"{n}: {e}" for n, e in result.node_errors.items())
-        raise OperationFailed(f"could not list the images of {reasons}")
+        raise OperationFailed(f"could not list the images of {_unread(result)}")
 
 
-@images.command()
+@images.command(epilog=JSON_HELP)
 @click.argument("env_name", metavar="ENV")
 @click.argument("refs", nargs=-1, metavar="[REF...]")
 @_discover_option
@@ -240,12 +246,6 @@ def sync(
       kenv images sync dev busybox:1.36.1 rancher/mirrored-library-busybox:1.36.1
       kenv images sync dev --discover deploy/ --dry-run
 
-    \b
-    -o json: {"operation": "check"|"sync", "environment", "provider", "dry_run", "ok",
-              "nodes": [{"name", "error"}],
-              "images": [{"ref", "familiar", "nodes": [{"node", "state", "reason"}]}],
-              "import": {"argv": [[...]] (dry run only), "images": [...], "error"}}
-    state: present | missing | imported | failed | unknown
     """
     from kenv.cli.workflow_support import workflow_context
     from kenv.errors import OperationFailed, ProblemsFound

@@ -14,7 +14,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from kenv.catalogue import CATALOGUE, PROVIDERS, facts_for
+from kenv.catalogue import PROVIDERS, facts_for
 from kenv.errors import InvalidInput
 from kenv.inventory.model import MANAGEMENT_NAME, ROLES
 
@@ -25,13 +25,6 @@ _LABEL_VALUE_RE = re.compile(r"([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?"
 
 NODE_PORT_RANGE = (30000, 32767)
 PRIVILEGED_BELOW = 1024
-
-# Networks inside the clusters (from the catalogue). A Docker subnet overlapping them makes node
-# traffic to that range ambiguous (pods or services on one side, containers on the other).
-IN_CLUSTER_NETWORKS: dict[str, tuple[ipaddress.IPv4Network, ...]] = {
-    name: facts.in_cluster() for name, facts in CATALOGUE.items()
-}
-
 
 def _no_subnet_hint(provider: str) -> str:
     network = facts_for(provider).network_name("NAME")
@@ -148,7 +141,9 @@ def parse_subnet_choice(text: str | None, provider: str) -> SubnetChoice:
             f"{provider} environments cannot have a subnet ({value})",
             hint=_no_subnet_hint(provider),
         )
-    clash = next((n for n in IN_CLUSTER_NETWORKS[provider] if n.overlaps(network)), None)
+    # A Docker subnet overlapping the cluster's own pod or service network makes node traffic to
+    # that range ambiguous (pods or services on one side, containers on the other).
+    clash = next((n for n in facts_for(provider).in_cluster() if n.overlaps(network)), None)
     if clash is not None:
         raise InvalidInput(
             f"subnet {network} overlaps {provider}'s in-cluster network {clash}",

@@ -87,27 +87,6 @@ def inspect_network(runner: Runner, name: str) -> NetworkDetails | None:
     return NetworkDetails(item.get("Name", name), tuple(subnets), dict(item.get("Labels") or {}), containers)
 
 
-def create_network(runner: Runner, name: str, subnet: ipaddress.IPv4Network, environment: str) -> None:
-    gateway = next(subnet.hosts())
-    runner.run(
-        [
-            "docker",
-            "network",
-            "create",
-            "--driver",
-            "bridge",
-            "--subnet",
-            str(subnet),
-            "--gateway",
-            str(gateway),
-            "--label",
-            f"{KENV_LABEL}={environment}",
-            name,
-        ],
-        timeout=MUTATE_TIMEOUT,
-    )
-
-
 def remove_network(runner: Runner, name: str) -> None:
     runner.run(["docker", "network", "rm", name], timeout=MUTATE_TIMEOUT)
 

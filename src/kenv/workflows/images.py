@@ -96,7 +96,7 @@ class ImagesResult:
 
 
 def read_nodes(
-    ctx: WorkflowContext, provider: Provider, env: Environment, nodes: Sequence[str]
+    provider: Provider, env: Environment, nodes: Sequence[str]
 ) -> tuple[dict[str, frozenset[str] | None], dict[str, str]]:
     """One `crictl images -o json` per node: what each holds (None when it could not be listed)
     and, for those, the reason in one line."""
@@ -144,13 +144,21 @@ def _cells_before(result: ImagesResult, nodes_plan: NodePlan, missing_state: str
         result.cells[ref.canonical] = cells
 
 
-def check_images(ctx: WorkflowContext, name: str, refs: Sequence[Reference]) -> ImagesResult:
-    """Read-only: each node listed once, every image x node present, missing or unknown."""
+def _listed(
+    ctx: WorkflowContext, operation: str, name: str, refs: Sequence[Reference]
+) -> tuple[ImagesResult, NodePlan, Environment, Provider, dict[str, frozenset[str] | None]]:
+    """What check and sync both start with: every node listed once, and the plan from it."""
     env, provider, nodes = _prepare(ctx, name, refs)
     ctx.progress.note(name, f"listing images in {len(nodes)} node(s)")
-    held, errors = read_nodes(ctx, provider, env, nodes)
+    held, errors = read_nodes(provider, env, nodes)
     nodes_plan = plan(refs, held)
-    result = ImagesResult("check", name, env.provider, nodes_plan.wanted, tuple(nodes), errors, dry_run=ctx.dry_run)
+    result = ImagesResult(operation, name, env.provider, nodes_plan.wanted, tuple(nodes), errors, dry_run=ctx.dry_run)
+    return result, nodes_plan, env, provider, held
+
+
+def check_images(ctx: WorkflowContext, name: str, refs: Sequence[Reference]) -> ImagesResult:
+    """Read-only: each node listed once, every image x node present, missing or unknown."""
+    result, nodes_plan, *_ = _listed(ctx, "check", name, refs)
     _cells_before(result, nodes_plan, "missing", "unknown")
     return result
 
@@ -174,11 +182,8 @@ def sync_images(ctx: WorkflowContext, name: str, refs: Sequence[Reference]) -> I
 
 
 def _sync(ctx: WorkflowContext, name: str, refs: Sequence[Reference]) -> ImagesResult:
-    env, provider, nodes = _prepare(ctx, name, refs)
-    ctx.progress.note(name, f"listing images in {len(nodes)} node(s)")
-    held, errors = read_nodes(ctx, provider, env, nodes)
-    nodes_plan = plan(refs, held)
-    result = ImagesResult("sync", name, env.provider, nodes_plan.wanted, tuple(nodes), errors, dry_run=ctx.dry_run)
+    result, nodes_plan, env, provider, held = _listed(ctx, "sync", name, refs)
+    nodes = result.nodes
     missing = nodes_plan.missing_images
     result.import_images = missing
     if not missing:
@@ -195,7 +200,7 @@ def _sync(ctx: WorkflowContext, name: str, refs: Sequence[Reference]) -> ImagesR
         _cells_before(result, nodes_plan, "missing", "failed")
         return result
     ctx.progress.note(name, f"verifying {len(nodes)} node(s)")
-    after, after_errors = read_nodes(ctx, provider, env, nodes)
+    after, after_errors = read_nodes(provider, env, nodes)
     verified = plan(refs, after)
     for ref in nodes_plan.wanted:
         image = ref.canonical
