@@ -15,12 +15,14 @@ them. Nothing inside kenv is patched: the argv builders, the parsers and the err
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import IPv4Network
+from typing import Any
 
 import pytest
 
@@ -205,3 +207,10 @@ def environment(
         created_at=CREATED,
         updated_at=CREATED,
     )
+
+
+def record(**changes: Any) -> Environment:
+    """A running k3d record with every port and a subnet, as workflows read it; `changes`
+    replace any field."""
+    env = environment(subnet="10.200.0.0/24", ports={"api": 16400, "http": 18000, "https": 18500, "pf": 19000})
+    return dataclasses.replace(env, last_step="ready", **changes)

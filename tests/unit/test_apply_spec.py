@@ -3,7 +3,6 @@ difference between an entry and its record, and the action each entry gets."""
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ from kenv.errors import InvalidInput
 from kenv.inventory.model import Environment
 from kenv.inventory.validation import AUTO
 from kenv.workflows.apply import Desired, diff, not_listed, parse_desired, plan_entries, recreate_spec
+from tests.unit.scripted_runner import record as base_record
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -28,27 +28,7 @@ def one(text: str) -> Desired:
 
 
 def record(**changes: Any) -> Environment:
-    env = Environment(
-        name="dev",
-        provider="k3d",
-        role="business",
-        subnet=ipaddress.IPv4Network("10.200.0.0/24"),
-        ports={"api": 16400, "http": 18000, "https": 18500, "pf": 19000},
-        node_port=30080,
-        servers=1,
-        agents=0,
-        k8s_version=None,
-        labels={"team": "a"},
-        register_portainer=True,
-        haproxy_route=True,
-        desired_state="present",
-        status="running",
-        last_error=None,
-        last_step="ready",
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    return dataclasses.replace(env, **changes)
+    return base_record(**{"labels": {"team": "a"}, **changes})
 
 
 # -- reading --------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,32 +10,9 @@ import pytest
 from kenv.inventory.model import Environment
 from kenv.providers.base import ClusterState, NodeState
 from kenv.workflows.sync import _compare
+from tests.unit.scripted_runner import record
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def record(**changes: Any) -> Environment:
-    env = Environment(
-        name="dev",
-        provider="k3d",
-        role="business",
-        subnet=ipaddress.IPv4Network("10.200.0.0/24"),
-        ports={"api": 16400, "http": 18000, "https": 18500, "pf": 19000},
-        node_port=30080,
-        servers=1,
-        agents=0,
-        k8s_version=None,
-        labels={},
-        register_portainer=True,
-        haproxy_route=True,
-        desired_state="present",
-        status="running",
-        last_error=None,
-        last_step="ready",
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    return dataclasses.replace(env, **changes)
 
 
 def cluster(*, running: bool = True, agents: int = 0, **changes: Any) -> ClusterState:
