@@ -4,7 +4,6 @@ difference between an entry and its record, and the action each entry gets."""
 from __future__ import annotations
 
 import ipaddress
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,8 +13,6 @@ from kenv.inventory.model import Environment
 from kenv.inventory.validation import AUTO
 from kenv.workflows.apply import Desired, diff, not_listed, parse_desired, plan_entries, recreate_spec
 from tests.unit.scripted_runner import record as base_record
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def parse(text: str) -> list[Desired]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,8 +10,6 @@ from kenv.inventory.model import Environment
 from kenv.providers.base import ClusterState, NodeState
 from kenv.workflows.sync import _compare
 from tests.unit.scripted_runner import record
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def cluster(*, running: bool = True, agents: int = 0, **changes: Any) -> ClusterState:
