@@ -83,6 +83,7 @@ class Settings:
     node_memory: str | None
     allow_untested_tools: bool
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    images: ImageSupply = field(default_factory=lambda: ImageSupply())
 
     def port_range(self, purpose: str) -> PortRange:
         value = getattr(self, f"{purpose}_port_range")
@@ -95,6 +96,120 @@ class Settings:
 
 
 SETTING_KEYS = tuple(DEFAULTS)
+IMAGES_SECTION = "images"
+IMAGES_KEYS = ("mirrors", "http_proxy", "https_proxy", "no_proxy", "insecure_registries")
+
+
+@dataclass(frozen=True)
+class ImageSupply:
+    """The `[images]` table of the config file: where images come from behind restrictive networks.
+
+    Rendered at create time into each provider's native form (k3d registries.yaml and node env,
+    kind containerd config patches and node env, minikube --registry-mirror/--docker-env) and used
+    by pulls on the host (mirrors in order, then upstream).
+
+    \b
+    [images]
+    mirrors = {"docker.io" = ["https://mirror.example"], "ghcr.io" = ["http://10.0.0.5:5000"]}
+    http_proxy = "http://proxy.example:3128"
+    https_proxy = "http://proxy.example:3128"
+    no_proxy = ["internal.example"]
+    insecure_registries = ["10.0.0.5:5000"]
+    """
+
+    # Registry host (canonical: docker.io, never index.docker.io) -> mirror endpoints, in order.
+    mirrors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    http_proxy: str | None = None
+    https_proxy: str | None = None
+    no_proxy: tuple[str, ...] = ()  # the user's own entries; providers add the ones kenv needs
+    insecure_registries: tuple[str, ...] = ()  # host[:port] reached over plain HTTP or unverified TLS
+
+    def endpoints(self, registry: str) -> tuple[str, ...]:
+        """The mirrors of one registry host, in the order to try them (empty: upstream only)."""
+        return self.mirrors.get(_canonical_registry(registry), ())
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.mirrors or self.http_proxy or self.https_proxy or self.no_proxy or self.insecure_registries)
+
+    @property
+    def mirror_hosts(self) -> tuple[str, ...]:
+        """host[:port] of every mirror endpoint (they belong in NO_PROXY)."""
+        hosts: list[str] = []
+        for endpoints in self.mirrors.values():
+            for url in endpoints:
+                host = url.split("://", 1)[-1].split("/", 1)[0]
+                if host not in hosts:
+                    hosts.append(host)
+        return tuple(hosts)
+
+
+def _canonical_registry(host: str) -> str:
+    host = host.strip().lower()
+    return "docker.io" if host in ("index.docker.io", "registry-1.docker.io") else host
+
+
+_REGISTRY_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::\d{1,5})?")
+_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(?::\d{1,5})?(?:/[^\s]*)?")
+
+
+def _url(raw: object, where: str) -> str:
+    value = str(raw).strip()
+    if not _URL.fullmatch(value):
+        raise InvalidInput(f"{where}: {raw!r} is not an http(s) URL", hint="write it like https://mirror.example:5000")
+    return value.rstrip("/")
+
+
+def _string_list(raw: object, where: str) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    values = tuple(str(item).strip() for item in items if str(item).strip())
+    for value in values:
+        if any(c.isspace() for c in value):
+            raise InvalidInput(f"{where}: {value!r} contains whitespace", hint="one host or domain per entry")
+    return values
+
+
+def parse_image_supply(raw: object, where: str) -> ImageSupply:
+    """The `[images]` table; every bad value is one InvalidInput naming the key."""
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{where}: must be a table", hint="write it as an [images] section")
+    unknown = sorted(set(raw) - set(IMAGES_KEYS))
+    if unknown:
+        raise InvalidInput(
+            f"{where} has unknown key(s): {', '.join(unknown)}", hint=f"known keys are {', '.join(IMAGES_KEYS)}"
+        )
+    mirrors: dict[str, tuple[str, ...]] = {}
+    table = raw.get("mirrors", {})
+    if not isinstance(table, dict):
+        raise InvalidInput(
+            f"{where}.mirrors: must be a table of registry = [URL, ...]",
+            hint='write it like mirrors = {"docker.io" = ["https://mirror.example"]}',
+        )
+    for registry, urls in table.items():
+        host = _canonical_registry(str(registry))
+        if not _REGISTRY_HOST.fullmatch(host):
+            raise InvalidInput(f"{where}.mirrors: {registry!r} is not a registry host", hint="use e.g. docker.io")
+        url_list = [urls] if isinstance(urls, str) else urls
+        if not isinstance(url_list, list) or not url_list:
+            raise InvalidInput(f"{where}.mirrors.{registry}: give a list of mirror URLs")
+        mirrors[host] = tuple(_url(u, f"{where}.mirrors.{registry}") for u in url_list)
+    proxies = {}
+    for key in ("http_proxy", "https_proxy"):
+        value = raw.get(key)
+        proxies[key] = _url(value, f"{where}.{key}") if value not in (None, "") else None
+    insecure = _string_list(raw.get("insecure_registries", ()), f"{where}.insecure_registries")
+    for host in insecure:
+        if not _REGISTRY_HOST.fullmatch(host.lower()):
+            raise InvalidInput(
+                f"{where}.insecure_registries: {host!r} is not host[:port]", hint="write it like 10.0.0.5:5000"
+            )
+    return ImageSupply(
+        mirrors=mirrors,
+        http_proxy=proxies["http_proxy"],
+        https_proxy=proxies["https_proxy"],
+        no_proxy=_string_list(raw.get("no_proxy", ()), f"{where}.no_proxy"),
+        insecure_registries=insecure,
+    )
 
 
 def _xdg_dir(variable: str, fallback: str) -> Path:
@@ -223,11 +338,11 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"config file {path} is not valid TOML: {exc}") from exc
-    unknown = sorted(set(data) - set(SETTING_KEYS))
+    unknown = sorted(set(data) - set(SETTING_KEYS) - {IMAGES_SECTION})
     if unknown:
         raise InvalidInput(
             f"config file {path} has unknown key(s): {', '.join(unknown)}",
-            hint=f"known keys are {', '.join(SETTING_KEYS)}",
+            hint=f"known keys are {', '.join(SETTING_KEYS)} and the [{IMAGES_SECTION}] table",
         )
     return data
 
@@ -253,7 +368,11 @@ def load_settings(
 
     values: dict[str, Any] = dict(DEFAULTS)
     sources = dict.fromkeys(SETTING_KEYS, "default")
+    image_supply = ImageSupply()
     for key, raw in _read_config_file(config_file).items():
+        if key == IMAGES_SECTION:
+            image_supply = parse_image_supply(raw, f"{config_file}: [{IMAGES_SECTION}]")
+            continue
         values[key] = _parse_value(key, raw, f"{config_file}: {key}")
         sources[key] = str(config_file)
     for key in SETTING_KEYS:
@@ -274,5 +393,6 @@ def load_settings(
         config_path=config_file,
         data_dir=data_dir,
         sources=sources,
+        images=image_supply,
         **{k: v for k, v in values.items() if k in known},
     )
