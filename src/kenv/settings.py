@@ -63,39 +63,6 @@ DEFAULTS: dict[str, Any] = {
 MIN_ENVIRONMENTS = 64
 
 
-@dataclass(frozen=True)
-class Settings:
-    home: Path | None
-    config_path: Path
-    data_dir: Path
-    db_url: str
-    http_port_range: PortRange
-    https_port_range: PortRange
-    pf_port_range: PortRange
-    api_port_range: PortRange
-    subnet_pool: ipaddress.IPv4Network
-    subnet_prefix: int
-    default_provider: str
-    base_domain: str
-    node_port: int
-    environments: tuple[str, ...]
-    node_cpus: str | None
-    node_memory: str | None
-    allow_untested_tools: bool
-    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
-    images: ImageSupply = field(default_factory=lambda: ImageSupply())
-
-    def port_range(self, purpose: str) -> PortRange:
-        value = getattr(self, f"{purpose}_port_range")
-        assert isinstance(value, PortRange)
-        return value
-
-    @property
-    def kubeconfig_dir(self) -> Path:
-        return self.data_dir / "kubeconfig"
-
-
-SETTING_KEYS = tuple(DEFAULTS)
 IMAGES_SECTION = "images"
 IMAGES_KEYS = ("mirrors", "http_proxy", "https_proxy", "no_proxy", "insecure_registries")
 
@@ -149,6 +116,39 @@ def _canonical_registry(host: str) -> str:
     return "docker.io" if host in ("index.docker.io", "registry-1.docker.io") else host
 
 
+@dataclass(frozen=True)
+class Settings:
+    home: Path | None
+    config_path: Path
+    data_dir: Path
+    db_url: str
+    http_port_range: PortRange
+    https_port_range: PortRange
+    pf_port_range: PortRange
+    api_port_range: PortRange
+    subnet_pool: ipaddress.IPv4Network
+    subnet_prefix: int
+    default_provider: str
+    base_domain: str
+    node_port: int
+    environments: tuple[str, ...]
+    node_cpus: str | None
+    node_memory: str | None
+    allow_untested_tools: bool
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    images: ImageSupply = field(default_factory=ImageSupply)
+
+    def port_range(self, purpose: str) -> PortRange:
+        value = getattr(self, f"{purpose}_port_range")
+        assert isinstance(value, PortRange)
+        return value
+
+    @property
+    def kubeconfig_dir(self) -> Path:
+        return self.data_dir / "kubeconfig"
+
+
+SETTING_KEYS = tuple(DEFAULTS)
 _REGISTRY_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::\d{1,5})?")
 _URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(?::\d{1,5})?(?:/[^\s]*)?")
 
