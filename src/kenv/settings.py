@@ -155,6 +155,12 @@ _URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(?::\d{1,5})?(?:/[^\s]*)?")
 
 def _url(raw: object, where: str) -> str:
     value = str(raw).strip()
+    if "@" in value.split("://", 1)[-1].split("/", 1)[0]:
+        # Plans, `mirrors show` and the nodes' environment would all show them.
+        raise InvalidInput(
+            f"{where}: {value.split('://', 1)[0]}://…@… carries credentials, which kenv does not keep in its config",
+            hint="use a mirror or proxy that needs none from these hosts (e.g. allow-listed by address)",
+        )
     if not _URL.fullmatch(value):
         raise InvalidInput(f"{where}: {raw!r} is not an http(s) URL", hint="write it like https://mirror.example:5000")
     return value.rstrip("/")

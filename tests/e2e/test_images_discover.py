@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import run_kenv
 
@@ -94,3 +99,74 @@ def test_kustomize_without_kubectl_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("kenv: error: kubectl is not installed"), result.stderr
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "images"
+FAKE_BIN = Path(__file__).resolve().parent.parent / "fakes" / "bin"
+
+
+def _with_fake_helm() -> dict[str, str]:
+    return {"PATH": os.pathsep.join([str(FAKE_BIN), str(Path(sys.executable).parent), os.environ["PATH"]])}
+
+
+def test_helm_chart_with_values_and_why() -> None:
+    chart = str(FIXTURES / "charts" / "webapp")
+    result = run_kenv(
+        "images", "discover", "--helm", chart, "--set", "image.tag=3.0.0", "-o", "json", env=_with_fake_helm()
+    )
+    assert result.returncode == 0, result.stderr
+    refs = [i["ref"] for i in json.loads(result.stdout)["images"]]
+    assert refs == [
+        "quay.io/prometheus/statsd-exporter:v0.28.0",
+        "registry.example.com/team/webapp-migrate:3.0.0",
+        "registry.example.com/team/webapp:3.0.0",
+        "registry.example.com/team/widget-runner:1.0.0",
+        "registry.example.com/team/webapp-backup:2.4.1",  # probable: Chart.yaml's helm.sh/images
+    ]
+    why = run_kenv("images", "discover", "--helm", chart, "--why", "quay.io/prometheus/statsd-exporter:v0.28.0",
+                   "-o", "json", env=_with_fake_helm())  # fmt: skip
+    assert why.returncode == 0, why.stderr
+    rendered, declared = json.loads(why.stdout)["images"][0]["sources"]
+    assert rendered["file"] == f"{chart}: webapp/templates/deployment.yaml"
+    assert rendered["path"] == "spec.template.spec.containers[1].image"
+    assert (declared["file"], declared["kind"]) == (f"{chart}: Chart.yaml", "Chart")
+
+
+def test_helm_failure_is_one_line_exit_1(tmp_path: Path) -> None:
+    result = run_kenv("images", "discover", "--helm", "bitnami/postgresql", env=_with_fake_helm())
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "repo bitnami not found" in lines[0], result.stderr
+    missing = run_kenv("images", "discover", "--helm", str(tmp_path / "nochart"))
+    assert missing.returncode == 2
+    assert "no such chart directory or archive" in missing.stderr
+    no_helm = run_kenv("images", "discover", "--helm", str(FIXTURES / "charts" / "webapp"), env={"PATH": str(tmp_path)})
+    assert no_helm.returncode == 1
+    assert no_helm.stderr.startswith("kenv: error: helm is not installed"), no_helm.stderr
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_pgo_kustomize_component_names_real_images() -> None:
+    """PGO's manager.yaml names placeholders only; the images-by-tag component makes them real."""
+    crunchy = "registry.developers.crunchydata.com/crunchydata"
+    result = run_kenv("images", "discover", "--kustomize", str(FIXTURES / "pgo" / "default"), "-o", "json")
+    assert result.returncode == 0, result.stderr
+    assert {i["ref"]: i["tier"] for i in json.loads(result.stdout)["images"]} == {
+        f"{crunchy}/postgres-operator:ubi9-6.0.1-0": "definite",
+        f"{crunchy}/crunchy-postgres:ubi9-16.13-2610": "probable",
+        f"{crunchy}/crunchy-postgres:ubi9-17.9-2610": "probable",
+        f"{crunchy}/crunchy-pgbackrest:ubi9-2.58.0-2610": "probable",
+        f"{crunchy}/crunchy-pgbouncer:ubi9-1.25-2610": "probable",
+    }
+
+
+def test_huge_file_and_symlink_loop_warn_and_finish(tmp_path: Path) -> None:
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "loop").symlink_to(tmp_path / "deploy")
+    with (tmp_path / "deploy" / "dump.yaml").open("wb") as handle:
+        handle.truncate(500 * 1024 * 1024)
+    (tmp_path / "deploy" / "app.yaml").write_text("kind: Pod\nspec: {containers: [{image: 'a/app:1'}]}\n")
+    result = run_kenv("images", "discover", str(tmp_path / "deploy"), "-o", "json", timeout=20)
+    assert result.returncode == 0, result.stderr
+    assert [i["ref"] for i in json.loads(result.stdout)["images"]] == ["docker.io/a/app:1"]
+    assert result.stderr == f"kenv: warning: {tmp_path / 'deploy' / 'dump.yaml'}: 500 MB, larger than 50 MB; skipped\n"

@@ -228,9 +228,7 @@ def test_kubeconfig_merge_brings_a_recreated_clusters_new_credentials(fleet: Fle
         (["--cpus", "0"], "--cpus: '0' is not a CPU count"),
     ],
 )
-def test_a_node_limit_the_tool_cannot_set_is_refused_before_anything(
-    fleet: Fleet, args: list[str], said: str
-) -> None:
+def test_a_node_limit_the_tool_cannot_set_is_refused_before_anything(fleet: Fleet, args: list[str], said: str) -> None:
     result = fleet.run("create", "dev", "--subnet", "none", *args)
     assert result.returncode == 2, result.stderr
     assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -475,3 +476,364 @@ def test_kustomize_needs_a_kustomization(tmp_path: Path) -> None:
     result = _cli("--kustomize", str(tmp_path))
     assert isinstance(result.exception, InvalidInput)  # type: ignore[attr-defined]
     assert "not a kustomize directory" in str(result.exception)  # type: ignore[attr-defined]
+
+
+# Pull policy facts: containers kubelet pulls on every start whatever the node holds.
+
+POLICIES = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: n}
+spec:
+  initContainers:
+  - {name: init, image: "busybox"}
+  containers:
+  - {name: untagged, image: "nginx"}
+  - {name: latest, image: "nginx:latest", imagePullPolicy: IfNotPresent}
+  - {name: always, image: "nginx:1.27", imagePullPolicy: Always}
+  - {name: tagged, image: "redis:7"}
+  - {name: digest, image: "redis@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}
+  - {name: latest-default, image: "quay.io/acme/app:latest"}
+  - {name: never, image: "acme/app", imagePullPolicy: Never}
+  - {name: template, image: "{{ .Values.image }}", imagePullPolicy: Always}
+  ephemeralContainers:
+  - {name: debug, image: "nicolaka/netshoot:v0.13", imagePullPolicy: Always}
+"""
+
+
+def test_pull_always_follows_the_api_server_defaults() -> None:
+    d = discover_text(POLICIES, "p.yaml")
+    assert [(ref, s.path) for ref, s in d.pull_always] == [
+        ("docker.io/library/busybox:latest", "spec.initContainers[0].image"),
+        ("docker.io/library/nginx:latest", "spec.containers[0].image"),
+        ("docker.io/library/nginx:1.27", "spec.containers[2].image"),
+        ("quay.io/acme/app:latest", "spec.containers[5].image"),
+        ("docker.io/nicolaka/netshoot:v0.13", "spec.ephemeralContainers[0].image"),
+    ]
+    source = d.pull_always[0][1]
+    assert (source.kind, source.namespace, source.name, source.as_written) == ("Pod", "n", "p", "busybox")
+
+
+def test_pull_always_inside_embedded_pods_and_argocd() -> None:
+    text = LOCAL_STORAGE.replace(
+        'mirrored-library-busybox:1.36.1"\n        imagePullPolicy: IfNotPresent',
+        'mirrored-library-busybox"',
+    )
+    d = discover_text(text, "local-storage.yaml")
+    assert [(ref, s.path) for ref, s in d.pull_always] == [
+        ("docker.io/rancher/mirrored-library-busybox:latest", "data.helperPod.yaml>spec.containers[0].image")
+    ]
+    # ../shared/reference/images.md §3: ArgoCD's install sets Always on 8 of its 9 containers.
+    argocd = discover_text((FIXTURES / "argocd-v3.5.1-install.yaml").read_text(), "install.yaml")
+    assert len(argocd.pull_always) == 8
+    assert {s.name for _, s in argocd.pull_always} >= {"argocd-server", "argocd-repo-server", "argocd-redis"}
+
+
+# Fixtures written after upstream manifests (tests/fixtures/images): every source and trap.
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "images"
+DIGEST = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+CRUNCHY = "registry.developers.crunchydata.com/crunchydata"
+TEKTON = "gcr.io/tekton-releases/github.com/tektoncd/pipeline/cmd"
+
+EXPECTED = {
+    "k3s-local-storage.yaml": {
+        "docker.io/rancher/local-path-provisioner:v0.0.30": DEFINITE,
+        "docker.io/rancher/mirrored-library-busybox:1.36.1": DEFINITE,
+    },
+    "olm-csv.yaml": {
+        f"{CRUNCHY}/postgres-operator:ubi9-5.8.3-0": DEFINITE,
+        f"{CRUNCHY}/crunchy-postgres:ubi9-16.10-2534": DEFINITE,  # also in spec.relatedImages
+        f"{CRUNCHY}/crunchy-pgbouncer:ubi9-1.24-2534": DEFINITE,
+        f"{CRUNCHY}/crunchy-pgbackrest:ubi9-2.56.0-2534": PROBABLE,
+        f"{CRUNCHY}/crunchy-pgadmin4:ubi9-9.2-2534": PROBABLE,
+    },
+    "tekton.yaml": {
+        f"{TEKTON}/controller:v0.28.1": DEFINITE,
+        f"{TEKTON}/kubeconfigwriter:v0.28.1@sha256:"
+        "55963ed3fb6157e5f8dac7a315a794ebe362e46714631f9c79d79d33fe769e4d": PROBABLE,
+        f"{TEKTON}/entrypoint:v0.28.1@sha256:"
+        "2fa7f7c3408f52ff21b2d8c4271374dac4f5b113b1c4dbc7d5189131e71ce721": PROBABLE,
+        f"{TEKTON}/nop:v0.28.1@sha256:59b5304bcfdd9834150a2701720cf66e3ebe6d6e4d361ae1612d9430089591f8": PROBABLE,
+        "ghcr.io/tektoncd/operator/operator-303303c315a48490ba6517859ef65b77:v0.80.0@sha256:"
+        "49f9f258920f77ca9db8031f8ee93b6abef0ff6a1a23254d937fd347601f4853": DEFINITE,
+        "ghcr.io/tektoncd/operator/proxy-webhook-f6167da7bc41b96a27c5529f850e63d1:v0.80.0@sha256:"
+        "2260f9bdf1699253a47e5d2664f70465f1a8c59ad7651cede2469a7586774341": PROBABLE,
+        "ghcr.io/tektoncd/plumbing/tkn@sha256:"
+        "233de6c8b8583a34c2379fa98d42dba739146c9336e8d41b66030484357481ed": PROBABLE,
+    },
+    "workloads.yaml": {
+        "docker.io/library/busybox:1.36": DEFINITE,
+        "docker.io/library/postgres:16-alpine": DEFINITE,
+        f"registry.example.com:5000/team/api@{DIGEST}": DEFINITE,
+        "docker.io/nicolaka/netshoot:latest": DEFINITE,
+        "quay.io/acme/model-weights:v2": DEFINITE,
+        "docker.io/library/alpine:3.20": DEFINITE,
+        "docker.io/bitnami/postgresql:16.4.0-debian-12-r0": DEFINITE,
+        "docker.io/bitnami/redis:7.4.1": DEFINITE,
+        "ghcr.io/acme/json-job:1.0": DEFINITE,
+        "ghcr.io/acme/restore-tool:3.2": DEFINITE,
+    },
+    "traps.yaml": {},
+    "argocd-v3.5.1-install.yaml": {
+        "quay.io/argoproj/argocd:v3.5.1": DEFINITE,
+        "ghcr.io/dexidp/dex:v2.45.0": DEFINITE,
+        "public.ecr.aws/docker/library/redis:8.2.3-alpine": DEFINITE,
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_finds_exactly_what_it_names(name: str) -> None:
+    d = read_inputs([str(FIXTURES / name)])
+    assert found(d) == EXPECTED[name]
+    assert d.warnings == []
+
+
+def test_fixture_paths_name_where() -> None:
+    d = read_inputs([str(FIXTURES / "workloads.yaml"), str(FIXTURES / "tekton.yaml")])
+    where = {ref: (s.kind, s.path) for ref, image in d.images.items() for s in image.sources[:1]}
+    assert where["ghcr.io/acme/restore-tool:3.2"] == ("Secret", "data.pod.yaml>spec.containers[0].image")
+    assert where["docker.io/bitnami/redis:7.4.1"] == ("ConfigMap", "data.chart-overrides>redis.image")
+    assert where["quay.io/acme/model-weights:v2"] == ("Pod", "spec.volumes[0].image.reference")
+    assert where["docker.io/library/alpine:3.20"] == ("Workflow", "spec.templates[0].container.image")
+    assert where[f"{TEKTON}/nop:v0.28.1@sha256:59b5304bcfdd9834150a2701720cf66e3ebe6d6e4d361ae1612d9430089591f8"] == (
+        "Deployment",
+        "spec.template.spec.containers[0].args[5]",
+    )
+    assert d.find("busybox") is None  # "-shell-image", "busybox": a bare word is not a probable image
+
+
+def test_crd_schema_defaults_are_images_and_descriptions_are_not() -> None:
+    crd = (FIXTURES / "charts" / "webapp" / "crds" / "widgets.yaml").read_text()
+    d = discover_text(crd, "widgets.yaml")
+    assert found(d) == {"registry.example.com/team/widget-runner:1.0.0": DEFINITE}
+    assert d.images["registry.example.com/team/widget-runner:1.0.0"].sources[0].path == (
+        "spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.image.default"
+    )
+    structured = crd.replace("default: registry.example.com/team/widget-runner:1.0.0", "default: {}").replace(
+        "              replicas:",
+        "              sidecar:\n                default: {image: acme/side:2}\n              replicas:",
+    )
+    assert set(discover_text(structured, "w.yaml").images) == {"docker.io/acme/side:2"}
+
+
+# The pre-filter: documents that cannot name an image are never parsed, and that drops nothing.
+
+
+def _without_prefilter(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(disc, "worth_parsing", lambda chunk: True)
+
+
+def _everything(d: Discovery) -> tuple[object, ...]:
+    return (
+        [(i.ref, i.tier, i.sources) for i in d.sorted_images()],
+        d.pull_always,
+        [w.one_line() for w in d.warnings],
+    )
+
+
+def test_prefilter_drops_nothing_from_the_fixtures(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = [str(p) for p in sorted(FIXTURES.rglob("*.yaml"))]
+    texts = [(FIXTURES / "workloads.yaml").read_text(), LOCAL_STORAGE, POLICIES]
+    filtered = read_inputs(files)
+    for i, text in enumerate(texts):
+        discover_text(text, f"inline{i}", filtered)
+    skipped = sum(not disc.worth_parsing(c) for f in files for c in disc.split_documents(Path(f).read_text()))
+    assert skipped > 10  # the pre-filter does skip (Services, RBAC, CRDs without image defaults...)
+    _without_prefilter(monkeypatch)
+    unfiltered = read_inputs(files)
+    for i, text in enumerate(texts):
+        discover_text(text, f"inline{i}", unfiltered)
+    assert _everything(filtered)[:2] == _everything(unfiltered)[:2]
+    # Unrendered chart templates are not YAML: those that could name an image still warn.
+    assert set(_everything(filtered)[2]) <= set(_everything(unfiltered)[2])  # type: ignore[arg-type]
+    assert any("deployment.yaml: document 1: not valid YAML" in w for w in _everything(filtered)[2])  # type: ignore[attr-defined]
+
+
+HIDDEN = [
+    # Any case of IMAGE in an env name or flag.
+    "kind: Deployment\nspec: {template: {spec: {containers: [{name: a, env: "
+    "[{name: Related_iMage_DB, value: 'acme/db:2'}]}]}}}\n",
+    "kind: Pod\nspec:\n  containers:\n  - name: a\n    args: ['--sidecar-imAGE=acme/side:3']\n",
+    # A key spelled with YAML escapes, and a value joined by an escaped line break.
+    'kind: Pod\nspec: {containers: [{name: a, "\\x69mage": "acme/esc:1"}]}\n',
+    'kind: ConfigMap\ndata: {pod: "spec:\\n  containers:\\n  - ima\\\n  ge: acme/joined:1\\n"}\n',
+    # A k3s placeholder inside a key.
+    "kind: Pod\nspec:\n  containers:\n  - name: a\n    ima%{X}%ge: %{REG}%acme/ph:1\n",
+    # A Secret whose plain text names nothing.
+    "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  p.yaml: "
+    + base64.b64encode(b"kind: Pod\nspec: {containers: [{image: acme/b64:1}]}\n").decode()
+    + "\n",
+    # CRDs: a default under `image`, a structured default, one in flow style.
+    "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  versions:\n  - schema:\n"
+    "      openAPIV3Schema:\n        properties:\n          image: {type: string, default: 'acme/crd:1'}\n",
+    "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  versions:\n  - schema:\n"
+    "      openAPIV3Schema:\n        properties:\n          x:\n            default:\n"
+    "              image: acme/crd2:1\n",
+    # A CRD default on the line after its key.
+    "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  versions:\n  - schema:\n"
+    "      openAPIV3Schema:\n        properties:\n          image:\n            type: string\n"
+    "            default:\n\n              acme/next-line:1\n",
+    # CRD keys a line scan cannot read: explicit, and an alias.
+    "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  versions:\n  - schema:\n"
+    "      openAPIV3Schema:\n        properties:\n          x:\n            ? default\n"
+    "            : {image: acme/crd3:1}\n",
+    "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  names: [&d default]\n"
+    "  versions:\n  - schema:\n      openAPIV3Schema:\n        properties:\n          x:\n"
+    "            *d : {image: acme/crd4:1}\n",
+]
+
+
+@pytest.mark.parametrize("text", HIDDEN)
+def test_prefilter_keeps_what_hides(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = discover_text(text, "f.yaml")
+    assert kept.images, "the walker itself finds an image here"
+    _without_prefilter(monkeypatch)
+    assert _everything(kept) == _everything(discover_text(text, "f.yaml"))
+
+
+def test_prefilter_skips_what_cannot_name_images() -> None:
+    crd = (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  versions:\n  - schema:\n"
+        "      openAPIV3Schema:\n        properties:\n          image:\n            type: string\n"
+        "            description: 'The image (default: false)'\n"
+        "          mode: {type: string, default: ReadWriteOnce}\n          size: {default: 1}\n"
+    )
+    secret = "apiVersion: v1\nkind: Secret\ndata:\n  password: " + base64.b64encode(b"hunter2\n").decode() + "\n"
+    service = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n"
+    assert [disc.worth_parsing(t) for t in (crd, secret, service)] == [False, False, False]
+
+
+# --helm: `helm template` through the Runner; the fake helm (tests/fakes/bin/helm) renders the chart.
+
+CHART = FIXTURES / "charts" / "webapp"
+FAKE_BIN = Path(__file__).resolve().parent.parent / "fakes" / "bin"
+
+
+def test_helm_template_argv_and_output_split() -> None:
+    from kenv.images.sources import helm_template_argv, split_helm_output
+
+    assert helm_template_argv("./c", ["a.yaml", "b.yaml"], ["image.tag=2", "x=y"], "v1.31.5") == [
+        "helm", "template", "./c", "--include-crds", "--skip-tests",
+        "--values", "a.yaml", "--values", "b.yaml", "--set", "image.tag=2", "--set", "x=y",
+        "--kube-version", "v1.31.5",
+    ]  # fmt: skip
+    rendered = (
+        "---\n# Source: c/crds/w.yaml\nkind: CustomResourceDefinition\n"
+        "---\n# Source: c/templates/two.yaml\nimage: a/one:1\n---\nimage: a/two:2\n"
+        "---\n# Source: c/templates/hook.yaml\nimage: a/three:3\n"
+    )
+    assert [(t, c.count("image")) for t, c in split_helm_output(rendered)] == [
+        ("c/crds/w.yaml", 0),
+        ("c/templates/two.yaml", 1),
+        ("c/templates/two.yaml", 1),
+        ("c/templates/hook.yaml", 1),
+    ]
+    from kenv.images.sources import discover_helm_output
+
+    d = discover_helm_output(rendered, "c")
+    assert [(s.file, s.document) for i in d.sorted_images() for s in i.sources] == [
+        ("c: c/templates/two.yaml", 1),
+        ("c: c/templates/hook.yaml", 1),
+        ("c: c/templates/two.yaml", 2),
+    ]
+
+
+def test_helm_chart_discovery_drops_test_hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", f"{FAKE_BIN}:{Path(sys.executable).parent}:/usr/bin:/bin")
+    values = tmp_path / "prod.yaml"
+    values.write_text("image: {registry: mirror.example.com}\n")
+    result = _cli("--helm", str(CHART), "--values", str(values), "--set", "image.tag=2.5.0", "-o", "json")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    images = {i["ref"]: i for i in json.loads(result.output)["images"]}  # type: ignore[attr-defined]
+    assert set(images) == {
+        "mirror.example.com/team/webapp:2.5.0",
+        "mirror.example.com/team/webapp-migrate:2.5.0",  # a pre-install hook runs at install
+        "quay.io/prometheus/statsd-exporter:v0.28.0",
+        "registry.example.com/team/widget-runner:1.0.0",  # a CRD schema default (--include-crds)
+        "registry.example.com/team/webapp-backup:2.4.1",  # only in Chart.yaml's helm.sh/images
+    }  # and no busybox / curl: `helm test` hooks (test, test-success) never run at install
+    (source,) = images["mirror.example.com/team/webapp:2.5.0"]["sources"]
+    assert source["file"] == f"{CHART}: webapp/templates/deployment.yaml"
+    assert (source["kind"], source["namespace"], source["name"]) == ("Deployment", "default", "release-name-webapp")
+    backup = images["registry.example.com/team/webapp-backup:2.4.1"]
+    assert backup["tier"] == "probable"
+    assert [(s["file"], s["kind"], s["name"], s["path"]) for s in backup["sources"]] == [
+        (f"{CHART}: Chart.yaml", "Chart", "webapp", "annotations.helm.sh/images>[1].image")
+    ]
+    statsd = images["quay.io/prometheus/statsd-exporter:v0.28.0"]
+    assert statsd["tier"] == "definite"  # rendered, and also declared
+    assert [s["kind"] for s in statsd["sources"]] == ["Deployment", "Chart"]
+
+
+def test_helm_bad_input_and_missing_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kenv.errors import ExternalCommandError
+
+    for args, message in (
+        (("--helm", str(tmp_path / "nochart")), "no such chart directory or archive"),
+        (("--helm", str(CHART), "--values", str(tmp_path / "nope.yaml")), "no such file"),
+        (("--helm", str(CHART), "--set", "novalue"), "expected KEY=VALUE"),
+        (("--values", "x.yaml", "deploy/"), "go with --helm CHART"),
+        ((), "nothing to search"),
+    ):
+        result = _cli(*args)
+        assert isinstance(result.exception, InvalidInput), args  # type: ignore[attr-defined]
+        assert message in str(result.exception)  # type: ignore[attr-defined]
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = _cli("--helm", str(CHART))
+    assert isinstance(result.exception, ExternalCommandError)  # type: ignore[attr-defined]
+    assert "helm is not installed" in str(result.exception)  # type: ignore[attr-defined]
+    assert "https://helm.sh/docs/intro/install/" in (result.exception.hint or "")  # type: ignore[attr-defined]
+
+
+# Bad input that must neither hang nor fill memory.
+
+
+def test_huge_sparse_file_is_skipped_without_reading(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as handle:
+        handle.truncate(500 * 1024 * 1024)
+    (tmp_path / "ok.yaml").write_text("image: a/ok:1\n")
+    d = read_inputs([str(tmp_path)])
+    assert set(d.images) == {"docker.io/a/ok:1"}
+    assert [w.one_line() for w in d.warnings] == [f"{huge}: 500 MB, larger than 50 MB; skipped"]
+
+
+def test_directory_symlink_loop_ends(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "up").symlink_to(tmp_path)
+    (tmp_path / "a" / "self").symlink_to(tmp_path / "a")
+    (tmp_path / "a" / "x.yaml").write_text("image: a/x:1\n")
+    d = read_inputs([str(tmp_path)])
+    assert set(d.images) == {"docker.io/a/x:1"}
+    assert [s.file for s in d.images["docker.io/a/x:1"].sources] == [str(tmp_path / "a" / "x.yaml")]
+
+
+def test_libyaml_loader_when_pyyaml_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    assert disc._loader() is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    assert disc._loader() is yaml.SafeLoader
+    assert set(discover_text(POLICIES, "p.yaml").images) >= {"docker.io/library/nginx:1.27"}
+
+
+def test_chart_annotation_from_a_packaged_chart(tmp_path: Path) -> None:
+    import tarfile
+
+    from kenv.images.sources import discover_chart_annotations
+
+    package = tmp_path / "webapp-0.3.0.tgz"
+    with tarfile.open(package, "w:gz") as archive:
+        archive.add(CHART, arcname="webapp")
+    d = Discovery()
+    discover_chart_annotations(str(package), d)
+    assert found(d) == {
+        "quay.io/prometheus/statsd-exporter:v0.28.0": PROBABLE,
+        "registry.example.com/team/webapp-backup:2.4.1": PROBABLE,
+    }
+    for chart in ("bitnami/postgresql", str(tmp_path / "missing"), str(tmp_path)):
+        nothing = Discovery()
+        discover_chart_annotations(chart, nothing)
+        assert nothing.images == {}

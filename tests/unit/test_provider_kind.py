@@ -19,10 +19,11 @@ import yaml
 
 from kenv.errors import ExternalCommandError
 from kenv.providers.base import CreateOptions
-from kenv.providers.kind import DEFAULT_IMAGE, Kind, render_config
+from kenv.providers.kind import RELEASE_IMAGES, Kind, render_config
 from kenv.runtime.process import ENGINE_DOWN_HINT
 from tests.unit.scripted_runner import ScriptedRunner, environment
 
+DEFAULT_IMAGE = RELEASE_IMAGES["v0.27.0"]
 PS = ["docker", "ps", "-a", "--no-trunc", "--filter", "label=io.x-k8s.kind.cluster", "--format", "{{json .}}"]
 
 
@@ -151,20 +152,21 @@ def test_provider_kind_create_argv_passes_its_own_kubeconfig(
 @pytest.mark.parametrize(
     ("version", "image"),
     [
-        (None, DEFAULT_IMAGE),
         ("v1.32.5", "kindest/node:v1.32.5"),
         ("kindest/node:v1.31.9@sha256:b94a3a6c06198d17f59cca8c6f486236fa05e2fb359cbd75dabbfc348a10b211",
          "kindest/node:v1.31.9@sha256:b94a3a6c06198d17f59cca8c6f486236fa05e2fb359cbd75dabbfc348a10b211"),
     ],
 )  # fmt: skip
-def test_provider_kind_image_from_a_tag_or_a_full_image(version: str | None, image: str) -> None:
-    assert Kind(ScriptedRunner(), Path("/d")).image(environment(provider="kind", k8s_version=version)) == image
+def test_provider_kind_image_from_a_tag_or_a_full_image(version: str, image: str, tmp_path: Path) -> None:
+    # An explicit version never asks kind its release (the script has no `kind version`).
+    assert Kind(ScriptedRunner(), tmp_path).image(environment(provider="kind", k8s_version=version)) == image
 
 
 def test_provider_kind_create_in_a_dry_run_plans_and_writes_nothing(tmp_path: Path) -> None:
-    runner = ScriptedRunner(dry_run=True)
+    runner = ScriptedRunner(dry_run=True).answer(["kind", "version"], stdout="kind v0.27.0 go1.23.6 linux/amd64\n")
     Kind(runner, tmp_path).create(environment(provider="kind"), CreateOptions(kubeconfig=tmp_path / "k.yaml"))
     assert len(runner.planned) == 1 and runner.planned[0][:3] == ("kind", "create", "cluster")
+    assert runner.planned[0][runner.planned[0].index("--image") + 1] == DEFAULT_IMAGE
     assert not (tmp_path / "kind").exists()
 
 

@@ -40,8 +40,25 @@ def show(app: App, output: str) -> None:
         elif value is not None and not isinstance(value, int | str):
             value = str(value)  # a network or a port range; None (unset) stays null in JSON
         values[key] = value
+    supply = settings.images
+    images = {
+        "mirrors": {registry: list(urls) for registry, urls in supply.mirrors.items()},
+        "http_proxy": supply.http_proxy,
+        "https_proxy": supply.https_proxy,
+        "no_proxy": list(supply.no_proxy),
+        "insecure_registries": list(supply.insecure_registries),
+    }
     if output == "table":
         rows = [{"key": k, "value": v, "source": settings.sources.get(k, "default")} for k, v in values.items()]
+        # The [images] table comes only from the config file; shown when it says something.
+        source = str(settings.config_path) if supply.configured else "default"
+        for key, value in images.items():
+            shown = value
+            if isinstance(value, dict):
+                shown = "; ".join(f"{r}={','.join(urls)}" for r, urls in value.items()) or None
+            elif isinstance(value, list):
+                shown = ",".join(value) or None
+            rows.append({"key": f"images.{key}", "value": shown, "source": source})
         emit(rows, output, columns=[("KEY", "key"), ("VALUE", "value"), ("SOURCE", "source")])
         return
     emit(
@@ -49,6 +66,7 @@ def show(app: App, output: str) -> None:
             "config_file": str(settings.config_path),
             "data_dir": str(settings.data_dir),
             **values,
+            "images": images,
             "sources": dict(settings.sources),
         },
         output,

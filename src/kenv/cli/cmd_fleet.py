@@ -229,10 +229,15 @@ def sync(app: App, prune: bool, dry_run: bool, output: str) -> None:
 
 @click.command()
 @click.argument("names", nargs=-1, shell_complete=complete_environment_names)
-@click.option("--dns-image", default="busybox:1.36", show_default=True, help="Image for the DNS check pod.")
+@click.option(
+    "--dns-image",
+    default=None,
+    metavar="REF",
+    help="Image for the DNS check pod (default: the verify manifest's, see `kenv images list --component verify`).",
+)
 @output_option()
 @click.pass_obj
-def verify(app: App, names: tuple[str, ...], dns_image: str, output: str) -> None:
+def verify(app: App, names: tuple[str, ...], dns_image: str | None, output: str) -> None:
     """Check environments (default: all recorded as present): API reachable, nodes Ready,
     kube-system pods running, in-cluster DNS resolving. Exit 3 when anything is unhealthy.
 

@@ -17,7 +17,7 @@ from kenv.cli.options import (
 from kenv.cli.render import emit, output_option
 
 if TYPE_CHECKING:
-    pass
+    from kenv.workflows.images import SyncRequest
 
 
 from kenv.cli.workflow_support import finish, parse_duration, run_recorded, workflow_context
@@ -28,6 +28,8 @@ Examples:
   kenv create qa --provider kind --agents 2
   kenv create perf --provider minikube --k8s-version v1.31.0 --timeout 10m
   kenv create dev --dry-run                        print every step and command, change nothing
+  kenv create dev --images-from images.txt         then sync those images into every node
+  kenv create dev --component system --component verify
 """
 
 
@@ -38,6 +40,19 @@ Examples:
 @click.option("--keep-on-failure", is_flag=True, help="Leave what a failed run created, for inspection.")
 @click.option("--memory", metavar="SIZE", help="Memory limit per node, e.g. 4g. [default: node_memory in config]")
 @click.option("--cpus", metavar="N", help="CPU limit per node (minikube). [default: node_cpus in config]")
+@click.option(
+    "--images-from",
+    "images_from",
+    metavar="FILE",
+    help="Once the cluster is ready, sync the images listed in FILE into every node (as `kenv images sync`).",
+)
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    metavar="C",
+    help="Once the cluster is ready, sync a component's images (system, verify, ...; all; repeatable).",
+)
 @dry_run_option()
 @output_option()
 @click.pass_obj
@@ -61,11 +76,17 @@ def create(
     keep_on_failure: bool,
     memory: str | None,
     cpus: str | None,
+    images_from: str | None,
+    components: tuple[str, ...],
     dry_run: bool,
     output: str,
 ) -> None:
     """Create environment NAME: record it (allocating ports and subnet), create its network and
     cluster, write its own kubeconfig, wait until every node is Ready.
+
+    With --images-from/--component, the images are then synced into every node exactly as
+    `kenv images sync` does, and the table is printed; if that fails, create exits 1 and the
+    environment stays created and recorded (rerun the `kenv images sync` it names).
 
     A failed run marks the environment failed and rolls back what it created; rerunning the same
     command resumes. Your default kubeconfig is not touched (see `kenv kubeconfig NAME --merge`).
@@ -106,9 +127,33 @@ def create(
         timeout=parse_duration(timeout_text),
         keep_on_failure=keep_on_failure,
         resources=NodeResources(cpus=cpus or settings.node_cpus, memory=memory or settings.node_memory),
+        images=_images_request(images_from, components),
     )
     ctx = workflow_context(app, dry_run=dry_run)
-    finish(run_recorded(ctx, "create", name, lambda: create_environment(ctx, request)), output)
+    result = run_recorded(ctx, "create", name, lambda: create_environment(ctx, request))
+    if request.images is not None and request.images.result is not None and output == "table":
+        from kenv.cli.images_report import print_cells
+
+        print_cells(request.images.result)
+    finish(result, output)
+
+
+def _images_request(images_from: str | None, components: tuple[str, ...]) -> SyncRequest | None:
+    """--images-from/--component as a sync request; a bad file or component is refused (exit 2)
+    before anything is created."""
+    if images_from is None and not components:
+        return None
+    import shlex
+
+    from kenv.cli.images_report import check_components, gather
+    from kenv.workflows.images import SyncRequest
+
+    refs, _ = gather((), images_from, ())
+    chosen = check_components(components)
+    origin = " ".join(
+        [*(["--from", shlex.quote(images_from)] if images_from else []), *(f"--component {c}" for c in chosen)]
+    )
+    return SyncRequest(tuple(refs), chosen, origin=origin)
 
 
 @click.command()

@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("kenv.cli.cmd_fleet:apply", "Make the fleet match a YAML list of environments."),
     "sync": ("kenv.cli.cmd_fleet:sync", "Compare the inventory with what runs, and converge."),
     "verify": ("kenv.cli.cmd_fleet:verify", "Check environments: API, nodes, kube-system pods, DNS."),
-    "doctor": ("kenv.cli.cmd_doctor:doctor", "Find what is wrong and say how to fix it (host preflight)."),
+    "doctor": ("kenv.cli.cmd_doctor:doctor", "Diagnose an environment or a snapshot, or this host; say how to fix it."),
     "register": ("kenv.cli.cmd_inventory:register", "Record an environment without creating it (adopt or reserve)."),
     "list": ("kenv.cli.cmd_inventory:list_environments", "List environments in the inventory."),
     "get": ("kenv.cli.cmd_inventory:get", "Show one environment."),
@@ -38,7 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export-csv": ("kenv.cli.cmd_csv:export_csv", "Export environments in the environments.csv format."),
     "db": ("kenv.cli.cmd_db:db", "Inventory database: status, upgrade, copy, backup, restore, legacy import."),
     "config": ("kenv.cli.cmd_config:config", "Show the configuration and where it comes from."),
-    "images": ("kenv.cli.cmd_images:images", "Find the images manifests name; check and sync them into nodes."),
+    "images": ("kenv.cli.cmd_images:images", "Find, check and sync images into nodes; mirrors, prefetch, bundles."),
     "completion": ("kenv.cli.cmd_completion:completion", "Print the shell completion script for bash, zsh or fish."),
 }
 # fmt: on

@@ -9,6 +9,11 @@ as `[]` and the uint64 size as a string):
 (reference/images.md §3). Untagged images (`<none>`) and anything that is not a valid reference
 are ignored, so one odd entry never hides the others.
 
+An entry's `pinned` is true when the image carries containerd's CRI label
+`io.cri-containerd.pinned=pinned` (containerd pkg/cri/store/image/image.go, v1.7.24): kubelet's
+image garbage collection skips it. `PIN_LABEL` and `pin_argv` add that label with ctr
+(cmd/ctr/commands/images/images.go `labelCommand`: `ctr images label <name> <key>=<value>...`).
+
 Both sides are compared by `presence_key`: the canonical form of a tag reference
 (`docker.io/library/busybox:1.36`), `name@digest` for a digest reference (a tag written beside
 the digest does not count: the digest decides).
@@ -23,9 +28,25 @@ from kenv.errors import ExternalCommandError
 from kenv.images.reference import InvalidReference, Reference, parse_reference
 from kenv.runtime.process import parse_json
 
-__all__ = ["CRICTL_IMAGES", "NodePlan", "held_refs", "parse_crictl_images", "plan", "presence_key"]
+__all__ = [
+    "CRICTL_IMAGES",
+    "PIN_LABEL",
+    "NodeListing",
+    "NodePlan",
+    "held_refs",
+    "node_listing",
+    "parse_crictl_images",
+    "parse_crictl_listing",
+    "pin_argv",
+    "pin_name",
+    "plan",
+    "presence_key",
+]
 
 CRICTL_IMAGES = ("crictl", "images", "-o", "json")
+# containerd's CRI label that keeps an image from kubelet's garbage collection
+# (pkg/cri/labels/labels.go PinnedImageLabelKey/PinnedImageLabelValue, containerd v1.7 and v2).
+PIN_LABEL = "io.cri-containerd.pinned=pinned"
 
 
 def presence_key(ref: Reference) -> str:
@@ -33,6 +54,22 @@ def presence_key(ref: Reference) -> str:
     if ref.digest is not None:
         return f"{ref.name}@{ref.digest}"
     return ref.canonical
+
+
+def pin_name(ref: Reference) -> str:
+    """The containerd image name an import creates for `ref`: the canonical tag reference (a
+    `docker save` archive names images by RepoTags); `name@digest` for a digest reference, the
+    name `images/archive.py` always writes into the OCI layout's
+    `org.opencontainers.image.ref.name` annotations, which `ctr images import` names images by."""
+    if ref.digest is not None:
+        return f"{ref.name}@{ref.digest}"
+    return ref.canonical
+
+
+def pin_argv(ref: Reference) -> tuple[str, ...]:
+    """The command, run inside a node, that pins `ref` against kubelet image GC. `-n k8s.io` is
+    the CRI namespace: kind's ctr needs it, k3s's ctr defaults to it (k3s pkg/ctr/main.go)."""
+    return ("ctr", "-n", "k8s.io", "images", "label", pin_name(ref), PIN_LABEL)
 
 
 def _key(text: object) -> str | None:
@@ -44,8 +81,21 @@ def _key(text: object) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class NodeListing:
+    """What one node holds (presence keys) and which of those are pinned against GC."""
+
+    held: frozenset[str]
+    pinned: frozenset[str]
+
+
 def held_refs(listing: object, argv: Sequence[str] = CRICTL_IMAGES) -> frozenset[str]:
     """The presence keys of every tag and digest in a decoded crictl listing."""
+    return node_listing(listing, argv).held
+
+
+def node_listing(listing: object, argv: Sequence[str] = CRICTL_IMAGES) -> NodeListing:
+    """Presence keys of every tag and digest in a decoded crictl listing, and the pinned ones."""
     # protojson omits an empty repeated field: `{}` (or a null list) is an empty node.
     images = (listing.get("images") or []) if isinstance(listing, dict) else None
     if not isinstance(images, list):
@@ -58,6 +108,7 @@ def held_refs(listing: object, argv: Sequence[str] = CRICTL_IMAGES) -> frozenset
             hint="check the node's crictl version",
         )
     keys: set[str] = set()
+    pinned: set[str] = set()
     for image in images:
         if not isinstance(image, dict):
             continue
@@ -67,13 +118,20 @@ def held_refs(listing: object, argv: Sequence[str] = CRICTL_IMAGES) -> frozenset
                 key = _key(value)
                 if key is not None:
                     keys.add(key)
-    return frozenset(keys)
+                    if image.get("pinned") is True:
+                        pinned.add(key)
+    return NodeListing(frozenset(keys), frozenset(pinned))
 
 
 def parse_crictl_images(text: str, argv: Sequence[str] = CRICTL_IMAGES) -> frozenset[str]:
     """What `crictl images -o json` printed, as presence keys; no output is an empty node, anything
     that is not JSON is an ExternalCommandError naming the command."""
-    return held_refs(parse_json(argv, text, empty={"images": []}), argv)
+    return parse_crictl_listing(text, argv).held
+
+
+def parse_crictl_listing(text: str, argv: Sequence[str] = CRICTL_IMAGES) -> NodeListing:
+    """Like `parse_crictl_images`, keeping which images are pinned."""
+    return node_listing(parse_json(argv, text, empty={"images": []}), argv)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ _LABEL_VALUE_RE = re.compile(r"([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?"
 NODE_PORT_RANGE = (30000, 32767)
 PRIVILEGED_BELOW = 1024
 
+
 def _no_subnet_hint(provider: str) -> str:
     network = facts_for(provider).network_name("NAME")
     if network:

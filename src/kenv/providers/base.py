@@ -10,6 +10,7 @@ from typing import Protocol
 from kenv.catalogue import facts_for
 from kenv.inventory.model import Environment
 from kenv.runtime.process import CommandResult
+from kenv.settings import ImageSupply
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,9 @@ class CreateOptions:
     kubeconfig: Path
     timeout: float = 300.0
     resources: NodeResources = field(default_factory=NodeResources)
+    # The [images] table: mirrors, insecure registries and proxies, rendered by each provider in
+    # its own form (providers/image_supply.py); empty: the command line is unchanged.
+    images: ImageSupply = field(default_factory=ImageSupply)
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,12 @@ class Provider(Protocol):
     def exec_in_node(self, env: Environment, node: str, argv: list[str]) -> CommandResult: ...
 
     def import_images(self, env: Environment, images: list[str]) -> None: ...
+
+    def import_archives(self, env: Environment, paths: list[Path]) -> None:
+        """Import image archives (docker-archive or oci-archive files) into every node, in as few
+        tool calls as the tool allows. The tools report some failures only in their logs: verify
+        the nodes afterwards."""
+        ...
 
 
 def own_kubeconfig(data_dir: Path, name: str) -> Path:

@@ -79,3 +79,9 @@ class External:
 
     def import_images(self, env: Environment, images: list[str]) -> None:
         raise InvalidInput(f"{env.name!r} is an external cluster", hint="push the images to a registry it pulls from")
+
+    def import_archives(self, env: Environment, paths: list[Path]) -> None:
+        raise InvalidInput(
+            f"{env.name!r} is an external cluster: kenv cannot load archives into its nodes",
+            hint="push the images to a registry it pulls from",
+        )

@@ -14,6 +14,7 @@ from typing import Any
 from kenv.errors import InvalidInput
 from kenv.inventory.model import Environment
 from kenv.providers.base import ClusterState, CreateOptions, NodeState, own_kubeconfig, write_private
+from kenv.providers.image_supply import plan_supply
 from kenv.runtime import docker
 from kenv.runtime.process import CommandResult, Runner, parse_json
 
@@ -65,11 +66,17 @@ class K3d:
             argv += ["--port", f"127.0.0.1:{env.port('https')}:443@loadbalancer"]
         if options.resources.memory:
             argv += ["--servers-memory", options.resources.memory, "--agents-memory", options.resources.memory]
+        # Mirrors, insecure registries, proxies: --registry-config FILE and -e KEY=VALUE@filter.
+        argv += plan_supply(options.images, env, self.data_dir).args
         return argv
 
     def create(self, env: Environment, options: CreateOptions) -> None:
         if env.subnet is not None:
             self._check_network_free(env, env.subnet)
+        if not self.runner.dry_run:
+            # k3d reads the registries file while it creates, and copies it into every node.
+            for path, text in plan_supply(options.images, env, self.data_dir).files.items():
+                write_private(Path(path), text)
         # k3d's own --timeout bounds the wait; ours adds a margin for image import and rollback.
         self._run(env, self.create_argv(env, options), timeout=options.timeout + 120)
 
@@ -158,3 +165,10 @@ class K3d:
 
     def import_images(self, env: Environment, images: list[str]) -> None:
         self._run(env, ["k3d", "image", "import", *images, "-c", env.name], timeout=600)
+
+    def import_archives(self, env: Environment, paths: list[Path]) -> None:
+        # k3d v5.8.3 pkg/client/tools.go findImages: an argument that is a file is a tarball,
+        # imported with `ctr image import --all-platforms` in every server and agent node. A path
+        # that is not a file is only a warning; the call fails only when nothing was valid.
+        files = [str(p.resolve()) for p in paths]
+        self._run(env, ["k3d", "image", "import", *files, "-c", env.name], timeout=1800)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from kenv.errors import KenvError
 from kenv.inventory.model import Environment
 from kenv.providers.base import ClusterState, CreateOptions, NodeState, own_kubeconfig
+from kenv.providers.image_supply import plan_supply
 from kenv.runtime.process import CommandResult, Runner, failure
 
 QUERY_TIMEOUT = 60.0
@@ -58,10 +60,15 @@ class Minikube:
         mutating: bool = True,
         check: bool = True,
         kubeconfig: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
     ) -> CommandResult:
         path = kubeconfig or own_kubeconfig(self.data_dir, env_name)
         return self.runner.run(
-            argv, timeout=timeout, mutating=mutating, check=check, extra_env={"KUBECONFIG": str(path)}
+            argv,
+            timeout=timeout,
+            mutating=mutating,
+            check=check,
+            extra_env={**(extra_env or {}), "KUBECONFIG": str(path)},
         )
 
     def create_argv(self, env: Environment, options: CreateOptions) -> list[str]:
@@ -85,6 +92,8 @@ class Minikube:
             argv.append(f"--cpus={options.resources.cpus}")
         if options.resources.memory:
             argv.append(f"--memory={options.resources.memory}")
+        # --registry-mirror (Docker Hub only), --insecure-registry, --docker-env for the proxies.
+        argv += plan_supply(options.images, env, self.data_dir).args
         return argv
 
     def create(self, env: Environment, options: CreateOptions) -> None:
@@ -94,6 +103,9 @@ class Minikube:
             timeout=options.timeout + 120,
             kubeconfig=options.kubeconfig,
             check=False,
+            # minikube copies the proxy variables of its own environment into the docker env:
+            # the same values as the --docker-env flags, so the shell's own cannot contradict them.
+            extra_env=plan_supply(options.images, env, self.data_dir).tool_env,
         )
         if not result.ok:
             if "FreeSubnet" in result.stderr:
@@ -219,3 +231,10 @@ class Minikube:
     def import_images(self, env: Environment, images: list[str]) -> None:
         for image in images:
             self._run(env.name, ["minikube", "image", "load", image, "-p", env.name], timeout=600)
+
+    def import_archives(self, env: Environment, paths: list[Path]) -> None:
+        # minikube v1.38.1 cmd/minikube/cmd/image.go: an argument starting with "/" is a local
+        # file, and all of them go to machine.DoLoadImages in one call. A file that fails to load
+        # is only logged (exit 0), hence absolute paths and a verification afterwards.
+        files = [str(p.resolve()) for p in paths]
+        self._run(env.name, ["minikube", "image", "load", *files, "-p", env.name], timeout=1800)

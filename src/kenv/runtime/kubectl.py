@@ -75,6 +75,11 @@ class Kubectl:
     def get_json(self, *args: str) -> dict[str, Any]:
         return self._json("get", *args, "-o", "json")
 
+    def list_all_namespaces(self, resource: str) -> dict[str, Any]:
+        """`kubectl get RESOURCE -A -o json`: one call, the List of every namespace's objects
+        (kubectl prints several objects as a `List` with `items`)."""
+        return self.get_json(resource, "-A")
+
     def server_version(self) -> str:
         data = self._json("version", "-o", "json")
         return str((data.get("serverVersion") or {}).get("gitVersion", ""))
@@ -119,8 +124,9 @@ class Kubectl:
             )
         return result
 
-    def dns_lookup(self, name: str = "kubernetes.default.svc.cluster.local", image: str = "busybox:1.36") -> str:
-        """Resolve `name` from inside the cluster with a throwaway pod; returns nslookup's output.
+    def dns_lookup(self, *, image: str, name: str = "kubernetes.default.svc.cluster.local") -> str:
+        """Resolve `name` from inside the cluster with a throwaway pod of `image` (the caller's: the
+        workflow reads it from the shipped manifest); returns nslookup's output.
 
         `kubectl run --rm` deletes the pod from the client after the attach ends, so a kubectl
         that is killed (a slow image pull outlasting the timeout) leaves it behind: each run gets

@@ -18,6 +18,7 @@ from typing import IO
 
 from kenv.catalogue import facts_for
 from kenv.errors import ExternalCommandError, KenvError
+from kenv.inventory.model import Environment
 from kenv.inventory.repository import AllocationPolicy, Inventory, open_inventory
 from kenv.providers.base import Provider
 from kenv.providers.registry import provider_for
@@ -60,6 +61,8 @@ class WorkflowContext:
     _tools_checked: set[str] = field(default_factory=set)
     _tools_lock: threading.Lock = field(default_factory=threading.Lock)
     _tool_problems: dict[str, ExternalCommandError | None] = field(default_factory=dict)
+    # The version each tool check found (None: none understood), handed to the providers.
+    _tool_versions: dict[str, str | None] = field(default_factory=dict)
 
     def inventory(self) -> Inventory:
         """One connection per thread: SQLite and psycopg connections are not shared across threads."""
@@ -76,7 +79,27 @@ class WorkflowContext:
         return AllocationPolicy.from_settings(self.settings)
 
     def provider(self, name: str) -> Provider:
-        return provider_for(name, self.runner, self.settings.data_dir)
+        provider = provider_for(name, self.runner, self.settings.data_dir)
+        # A provider that chooses by its tool's version (kind's node image) takes the one the tool
+        # check found instead of asking the tool again.
+        adopt = getattr(provider, "adopt_tool_version", None)
+        if callable(adopt) and provider.tool in self._tool_versions:
+            adopt(self._tool_versions[provider.tool])
+        return provider
+
+    def node_version(self, env: Environment) -> str | None:
+        """What an environment's system images are looked up by (`images.system_lists`): its
+        recorded k8s_version, else the node image a create picks by the installed tool's release
+        (a provider with `default_image()`, kind; None there: the tool picks its own), else None
+        (the provider's fixed default). The tool is asked at most once per process."""
+        if env.k8s_version:
+            return env.k8s_version
+        return self.default_node_version(env.provider)
+
+    def default_node_version(self, provider: str) -> str | None:
+        """The node image a create with no k8s_version gets from `provider` (see node_version)."""
+        default_image = getattr(self.provider(provider), "default_image", None)
+        return default_image() if callable(default_image) else None
 
     def ensure_tools(self, provider: str) -> None:
         """The provider's tool and kubectl installed and in the tested range, and the Docker engine
@@ -117,6 +140,7 @@ class WorkflowContext:
                 hint=ENGINE_DOWN_HINT,
             )
         found = detect_remembered(self.runner, tool, self.settings.data_dir / "cache" / "tools.json")
+        self._tool_versions[tool] = found.version
         if not found.found:
             return ExternalCommandError(
                 f"{tool} is not installed (not found on PATH)",

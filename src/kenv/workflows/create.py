@@ -17,6 +17,8 @@ from kenv.runtime.host import LiveHostProbe
 from kenv.runtime.kubectl import Kubectl
 from kenv.workflows.context import WorkflowContext
 from kenv.workflows.engine import Step, WorkflowResult, execute
+from kenv.workflows.images import SyncRequest
+from kenv.workflows.images_mirrors import check_supply
 
 READY_POLL_SECONDS = 2.0
 
@@ -31,6 +33,8 @@ class CreateRequest:
     # The record was made by the caller's plan in this same rolled-back transaction (apply
     # --dry-run allocates every entry at once), so the dry run says "would record", not "would mark".
     planned_record: bool = False
+    # --images-from / --component: synced into the nodes once the cluster is up (create_images).
+    images: SyncRequest | None = None
 
 
 def labels_text(labels: dict[str, str]) -> str:
@@ -141,13 +145,17 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
         if state is not None and state.complete(existing.servers, existing.agents):
             result = WorkflowResult("create", spec.name, ctx.dry_run)
             ctx.progress.note(spec.name, "already running")
+            if request.images is not None:
+                _images_outcome(result, request.images, _sync_images(ctx, existing, request.images))
             return result
     provider: Provider = ctx.provider(provider_name)
     holder: dict[str, Environment] = {}
     if existing is not None:
         holder["env"] = existing
     kubeconfig = ctx.kubeconfig_path(spec.name)
-    options = CreateOptions(kubeconfig=kubeconfig, timeout=request.timeout, resources=request.resources)
+    options = CreateOptions(
+        kubeconfig=kubeconfig, timeout=request.timeout, resources=request.resources, images=ctx.settings.images
+    )
 
     def env() -> Environment:
         return holder["env"]
@@ -182,6 +190,12 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
             why = "an earlier create did not finish" if half_made else state.shortfall(env().servers, env().agents)
             ctx.progress.note(spec.name, f"removing the half-made cluster {spec.name} ({why}) and making it again")
             provider.delete(env())
+        # Mirrors and proxies from [images]: what the provider gets, and which do not answer.
+        check_supply(ctx, env())
+        # kind picks its node image by its own release: say which (or that kind chooses).
+        image_note = getattr(provider, "image_note", None)
+        if callable(image_note):
+            ctx.progress.note(spec.name, image_note(env()))
         provider.create(env(), options)
         return f"{provider.name} cluster {spec.name}"
 
@@ -204,15 +218,28 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
 
     steps.append(Step("running", finish, plan=lambda: "would mark as running"))
 
+    images_error: list[str] = []
+    if request.images is not None:
+        sync_request = request.images
+
+        def images() -> str:
+            error = _sync_images(ctx, env(), sync_request)
+            if error:
+                images_error.append(error)
+            return _images_summary(sync_request, error)
+
+        steps.append(Step("images", images, plan=lambda: _images_plan(env(), ctx.node_version(env()), sync_request)))
+
     def failed(error: str, last_step: str | None) -> None:
         if inventory.find(spec.name) is not None:
             inventory.set_status(spec.name, "failed", last_error=error, last_step=last_step)
 
     def progressed(step_name: str) -> None:
-        if step_name not in ("record", "running"):
+        # "images" comes after "running": the environment stays running whatever its images do.
+        if step_name not in ("record", "running", "images"):
             inventory.set_status(spec.name, "creating", last_step=step_name)
 
-    return execute(
+    result = execute(
         "create",
         spec.name,
         steps,
@@ -222,6 +249,65 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
         keep_on_failure=request.keep_on_failure,
         on_step_done=progressed,
         on_failure=failed,
+    )
+    if request.images is not None and result.ok and images_error:
+        _images_outcome(result, request.images, images_error[0])
+    return result
+
+
+# -- --images-from / --component: the same sync as `kenv images sync`, once the cluster is up ---------
+
+
+def _sync_images(ctx: WorkflowContext, env: Environment, request: SyncRequest) -> str | None:
+    """Run `kenv images sync` (the create already holds the environment's lock). None when every
+    image is in every node, else why not, in one line. Never raises: the environment is created
+    and recorded whatever happens to its images."""
+    from kenv.workflows.images import run_sync
+
+    try:
+        result = run_sync(ctx, env.name, request)
+    except KenvError as exc:
+        return exc.one_line()
+    if result.ok:
+        return None
+    failed = result.with_state("failed", "unknown")
+    shown = "; ".join(f"{image} on {cell.node}: {cell.reason}" for image, cell in failed[:3])
+    more = f" (+{len(failed) - 3} more)" if len(failed) > 3 else ""
+    return (result.import_error or shown) + more
+
+
+def _images_summary(request: SyncRequest, error: str | None) -> str:
+    result = request.result
+    if result is None:
+        return f"images not synced: {error}"
+    imported = len({image for image, _ in result.with_state("imported")})
+    present = len(result.images) - len({image for image, _ in result.with_state("imported", "failed", "missing")})
+    failed = len({image for image, _ in result.with_state("failed", "unknown")})
+    return f"{len(result.images)} image(s): {imported} imported, {present} already present, {failed} failed"
+
+
+def _images_plan(env: Environment, node_version: str | None, request: SyncRequest) -> str:
+    count = len(request.refs)
+    if request.components:
+        from kenv.images.components import component_images
+
+        for component in request.components:
+            count += len(component_images(component, env.provider, node_version))
+    named = f" ({request.origin})" if request.origin else ""
+    return (
+        f"would sync {count} image(s){named} into every node once it is ready: pull what the host lacks, "
+        "ONE import call for what the nodes lack, pin, verify"
+    )
+
+
+def _images_outcome(result: WorkflowResult, request: SyncRequest, error: str | None) -> None:
+    """A failed sync fails the create (exit 1) and leaves the environment created and recorded."""
+    if error is None:
+        return
+    rerun = f"kenv images sync {result.environment}" + (f" {request.origin}" if request.origin else "")
+    result.fail(
+        f"the environment is created and running, but its images are not all in: {error}; fix that, then run `{rerun}`",
+        exit_code=1,
     )
 
 

@@ -42,7 +42,9 @@ class EnvironmentHealth:
         }
 
 
-def verify_environment(ctx: WorkflowContext, env: Environment, *, dns_image: str = "busybox:1.36") -> EnvironmentHealth:
+def verify_environment(ctx: WorkflowContext, env: Environment, *, dns_image: str | None = None) -> EnvironmentHealth:
+    """`dns_image` defaults to the image of the shipped DNS check manifest (manifests/verify), the
+    same one `kenv images list --component verify` names, so the two never differ."""
     health = EnvironmentHealth(env.name)
     provider = ctx.provider(env.provider)
     kubeconfig = ctx.kubeconfig_path(env.name)
@@ -86,6 +88,10 @@ def verify_environment(ctx: WorkflowContext, env: Environment, *, dns_image: str
     except KenvError as exc:
         health.checks.append(Check("kube-system", False, exc.one_line()))
     try:
+        if dns_image is None:
+            from kenv.images.components import dns_check_image
+
+            dns_image = dns_check_image()
         answer = kubectl.dns_lookup(image=dns_image)
         resolved = "Address" in answer and "kubernetes.default" in answer
         health.checks.append(

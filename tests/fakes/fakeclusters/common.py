@@ -118,6 +118,24 @@ def images_in_archive(path: str) -> list[str]:
     return []
 
 
+def archive_error(path: str) -> str | None:
+    """What `ctr image import` says about a file that is not an image archive (None: it is one).
+
+    containerd's importer (images/archive/importer.go, as shipped in k3s, kind and minikube nodes)
+    reads the tar stream: a file that is no tar fails with Go's archive/tar error, a tar with
+    neither `index.json` (OCI layout) nor `manifest.json` (docker save) as unrecognized."""
+    import tarfile
+
+    try:
+        with tarfile.open(path) as tar:
+            names = set(tar.getnames())
+    except (OSError, tarfile.TarError):
+        return "ctr: archive/tar: invalid tar header"
+    if "index.json" not in names and "manifest.json" not in names:
+        return "ctr: unrecognized image format"
+    return None
+
+
 # -- the Docker engine the fakes pretend to talk to ---------------------------------------
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -139,10 +157,11 @@ def docker_down_message(environ: Mapping[str, str]) -> str:
     return f"Cannot connect to the Docker daemon at {docker_host(environ)}. Is the docker daemon running?"
 
 
-def crictl_images(refs: list[str], command: str) -> str:
+def crictl_images(refs: list[str], command: str, pinned: set[str] | frozenset[str] = frozenset()) -> str:
     """`crictl images` inside a node: its table, or with `-o json` the protojson document
     cri-tools prints (cmd/crictl/image.go: outputAsJSON, protojson with EmitDefaultValues and a
-    two-space indent: every field present, `size` a string, empty lists as [])."""
+    two-space indent: every field present, `size` a string, empty lists as []). `pinned`: the
+    images labelled io.cri-containerd.pinned=pinned (`"pinned": true`)."""
     import hashlib
     import json
 
@@ -155,16 +174,18 @@ def crictl_images(refs: list[str], command: str) -> str:
             repo, _, tag = ref.rpartition(":")
             rows.append([repo, tag, hashlib.sha256(ref.encode()).hexdigest()[:13], "10.1MB"])
         return table(rows, padding=3, minwidth=0)
+    # containerd's CRI (pkg/cri/.../helpers.go parseImageReferences) lists a name with a digest
+    # (`ctr import` of an OCI index whose ref.name is `name@sha256:...`) under repoDigests.
     images = [
         {
             "id": "sha256:" + hashlib.sha256(ref.encode()).hexdigest(),
-            "repoTags": [ref],
-            "repoDigests": [],
+            "repoTags": [] if "@" in ref else [ref],
+            "repoDigests": [ref] if "@" in ref else [],
             "size": "10590000",
             "uid": None,
             "username": "",
             "spec": None,
-            "pinned": False,
+            "pinned": ref in pinned,
         }
         for ref in refs
     ]

@@ -114,6 +114,14 @@ def _rows(kind: str, objs: list[dict], wide: bool, with_namespace: bool) -> list
                 row += [o["status"].get("podIP") or "<none>", o["spec"].get("nodeName", "<none>"), "<none>", "<none>"]
             rows.append(row)
         return rows
+    if kind == "ConfigMap":  # kubectl's table for configmaps: NAME DATA AGE
+        rows = [(["NAMESPACE"] if with_namespace else []) + ["NAME", "DATA", "AGE"]]
+        for o in objs:
+            rows.append(
+                ([o["metadata"]["namespace"]] if with_namespace else [])
+                + [o["metadata"]["name"], str(len(o.get("data") or {})), human_age(o["metadata"]["creationTimestamp"])]
+            )
+        return rows
     rows = [["NAME", "STATUS", "AGE"]]
     for o in objs:
         rows.append([o["metadata"]["name"], o["status"]["phase"], human_age(o["metadata"]["creationTimestamp"])])

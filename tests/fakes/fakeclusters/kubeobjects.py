@@ -460,6 +460,8 @@ def pods(cluster: dict, unhealthy: dict[str, str]) -> list[dict]:
                 },
             }
         )
+    for obj in result:
+        _owned_and_secured(cluster, obj, crashloop)
     return result + [run_pod_object(cluster, record) for record in cluster.get("pods") or []]
 
 
@@ -623,3 +625,430 @@ def namespaces(cluster: dict) -> list[dict]:
 
 def dns_healthy(unhealthy: dict[str, str]) -> bool:
     return "dns" not in unhealthy and "coredns-crashloop" not in unhealthy
+
+
+# -- configmaps ------------------------------------------------------------------------------------
+
+# k3s manifests/local-storage.yaml (v1.31.x) as the cluster holds it: k3s replaces the
+# %{SYSTEM_DEFAULT_REGISTRY}% and %{DEFAULT_LOCAL_STORAGE_PATH}% templates when it stages the
+# manifest (pkg/server/server.go stageFiles), so the live helperPod.yaml names the bare image.
+_K3S_LOCAL_PATH_CONFIG = {
+    "config.json": '{\n  "nodePathMap":[\n  {\n    "node":"DEFAULT_PATH_FOR_NON_LISTED_NODES",\n'
+    '    "paths":["/var/lib/rancher/k3s/storage"]\n  }\n  ]\n}',
+    "setup": '#!/bin/sh\nset -eu\nmkdir -m 0777 -p "${VOL_DIR}"\nchmod 700 "${VOL_DIR}/.."',
+    "teardown": '#!/bin/sh\nset -eu\nrm -rf "${VOL_DIR}"',
+    "helperPod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: helper-pod\nspec:\n  containers:\n"
+    '  - name: helper-pod\n    image: "rancher/mirrored-library-busybox:1.36.1"\n'
+    "    imagePullPolicy: IfNotPresent",
+}
+# kind pkg/build/nodeimage/const_storage.go (v0.27.0): the local-path-config kind bakes in.
+_KIND_LOCAL_PATH_CONFIG = {
+    "config.json": '{\n        "nodePathMap":[\n        {\n'
+    '                "node":"DEFAULT_PATH_FOR_NON_LISTED_NODES",\n'
+    '                "paths":["/var/local-path-provisioner"]\n        }\n        ]\n}',
+    "setup": '#!/bin/sh\nset -eu\nmkdir -m 0777 -p "$VOL_DIR"',
+    "teardown": '#!/bin/sh\nset -eu\nrm -rf "$VOL_DIR"',
+    "helperPod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: helper-pod\nspec:\n"
+    "  priorityClassName: system-node-critical\n  tolerations:\n    - key: node.kubernetes.io/disk-pressure\n"
+    "      operator: Exists\n      effect: NoSchedule\n  containers:\n  - name: helper-pod\n"
+    "    image: docker.io/kindest/local-path-helper:v20241212-8ac705d0\n    imagePullPolicy: IfNotPresent",
+}
+_FAKE_CA = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
+
+
+def configmaps(cluster: dict) -> list[dict]:
+    """`kube-root-ca.crt` in every namespace (kube-controller-manager's root-ca-cert-publisher),
+    the local-path provisioner's config with its embedded helper pod, and any `configmaps` records
+    a test stored (each {"namespace", "name", "data"})."""
+    found: list[tuple[str, str, dict]] = [
+        (ns["metadata"]["name"], "kube-root-ca.crt", {"ca.crt": _FAKE_CA}) for ns in namespaces(cluster)
+    ]
+    disabled = set(cluster.get("opts", {}).get("disabled_components", []))
+    if cluster["tool"] == "k3d" and "local-storage" not in disabled:
+        found.append(("kube-system", "local-path-config", _K3S_LOCAL_PATH_CONFIG))
+    elif cluster["tool"] == "kind":
+        found.append(("local-path-storage", "local-path-config", _KIND_LOCAL_PATH_CONFIG))
+    found += [(r["namespace"], r["name"], r.get("data") or {}) for r in cluster.get("configmaps") or []]
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": name,
+                "namespace": ns,
+                "uid": _uid(cluster["uid"] + "cm" + ns + name),
+                "creationTimestamp": cluster["created"],
+                "resourceVersion": str(300 + i),
+            },
+            "data": dict(data),
+        }
+        for i, (ns, name, data) in enumerate(found)
+    ]
+
+
+# -- more resource types, and what a test seeds ---------------------------------------------------
+#
+# A test describes a broken cluster in ``$KENV_FAKE_STATE/kubeseed/<cluster>.json`` (cluster or
+# context name; see README "Seeding objects and logs"): API objects of any kind served beside the
+# generated ones (a seeded object with the generated one's kind, namespace and name replaces it),
+# container logs, and resource types the cluster lacks or forbids.
+
+SEED_DIR = "kubeseed"
+# kubectl resource plural -> (kind, namespaced): the types `kenv doctor snapshot` lists.
+EXTRA_TYPES = {
+    "events": ("Event", True),
+    "persistentvolumeclaims": ("PersistentVolumeClaim", True),
+    "persistentvolumes": ("PersistentVolume", False),
+    "storageclasses": ("StorageClass", False),
+    "deployments": ("Deployment", True),
+    "replicasets": ("ReplicaSet", True),
+    "statefulsets": ("StatefulSet", True),
+    "daemonsets": ("DaemonSet", True),
+    "jobs": ("Job", True),
+    "cronjobs": ("CronJob", True),
+    "services": ("Service", True),
+    "endpoints": ("Endpoints", True),
+    "apiservices": ("APIService", False),
+}
+# kubectl's short names and singulars (`kubectl api-resources`, v1.31)
+EXTRA_ALIASES = {
+    "event": "events",
+    "ev": "events",
+    "persistentvolumeclaim": "persistentvolumeclaims",
+    "pvc": "persistentvolumeclaims",
+    "persistentvolume": "persistentvolumes",
+    "pv": "persistentvolumes",
+    "storageclass": "storageclasses",
+    "sc": "storageclasses",
+    "deployment": "deployments",
+    "deploy": "deployments",
+    "replicaset": "replicasets",
+    "rs": "replicasets",
+    "statefulset": "statefulsets",
+    "sts": "statefulsets",
+    "daemonset": "daemonsets",
+    "ds": "daemonsets",
+    "job": "jobs",
+    "cronjob": "cronjobs",
+    "cj": "cronjobs",
+    "service": "services",
+    "svc": "services",
+    "ep": "endpoints",
+    "apiservice": "apiservices",
+}
+
+
+def load_seed(state_dir: str, names: list[str]) -> dict:
+    """The seed of the first of `names` (cluster name, context) that has one; {} when none."""
+    import json
+
+    for name in names:
+        path = os.path.join(state_dir, SEED_DIR, f"{name}.json")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                seed = json.load(handle)
+        except FileNotFoundError:
+            continue
+        if not isinstance(seed, dict):
+            raise ValueError(f"{path}: a seed is a JSON object")  # noqa: TRY004 - reported as NotEmulated
+        return seed
+    return {}
+
+
+def seeded_objects(seed: dict, kind: str) -> list[dict]:
+    return [o for o in seed.get("objects") or [] if isinstance(o, dict) and o.get("kind") == kind]
+
+
+def merge_seeded(generated: list[dict], seeded: list[dict]) -> list[dict]:
+    """Generated objects with the seeded ones of the same namespace/name replaced, then the rest."""
+
+    def key(obj: dict) -> tuple[str, str]:
+        meta = obj.get("metadata") or {}
+        return (meta.get("namespace") or "", meta.get("name") or "")
+
+    by_key = {key(o): o for o in seeded}
+    result = [by_key.pop(key(o), o) for o in generated]
+    return result + [o for o in seeded if key(o) in by_key]
+
+
+def extra_objects(cluster: dict, resource: str, unhealthy: dict[str, str]) -> list[dict]:
+    """What a fresh cluster of this tool holds of the types beyond nodes/pods/namespaces/configmaps:
+    the `kubernetes` and `kube-dns` Services with their Endpoints, and the default StorageClass."""
+    created = cluster["created"]
+    svc_base = cluster.get("service_cidr", "10.96.0.0/12").split("/")[0].rsplit(".", 1)[0]
+    dns_ip = cluster.get("dns_ip", f"{svc_base}.10")
+
+    def meta(name: str, namespace: str | None, labels: dict | None = None) -> dict:
+        body: dict = {
+            "name": name,
+            "uid": _uid(cluster["uid"] + resource + (namespace or "") + name),
+            "resourceVersion": "200",
+            "creationTimestamp": created,
+        }
+        if namespace is not None:
+            body["namespace"] = namespace
+        if labels:
+            body["labels"] = labels
+        return body
+
+    if resource == "services":
+        return [
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": meta("kubernetes", "default", {"component": "apiserver", "provider": "kubernetes"}),
+                "spec": {
+                    "clusterIP": f"{svc_base}.1",
+                    "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
+                    "type": "ClusterIP",
+                },
+                "status": {"loadBalancer": {}},
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": meta("kube-dns", "kube-system", {"k8s-app": "kube-dns"}),
+                "spec": {
+                    "clusterIP": dns_ip,
+                    "ports": [
+                        {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                        {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                    ],
+                    "selector": {"k8s-app": "kube-dns"},
+                    "type": "ClusterIP",
+                },
+                "status": {"loadBalancer": {}},
+            },
+        ]
+    if resource == "endpoints":
+        coredns = [
+            p for p in pods(cluster, unhealthy) if (p["metadata"].get("labels") or {}).get("k8s-app") == "kube-dns"
+        ]
+        addresses = [
+            {
+                "ip": p["status"].get("podIP", ""),
+                "nodeName": p["spec"]["nodeName"],
+                "targetRef": {
+                    "kind": "Pod",
+                    "name": p["metadata"]["name"],
+                    "namespace": "kube-system",
+                    "uid": p["metadata"]["uid"],
+                },
+            }
+            for p in coredns
+        ]
+        ready = "coredns-crashloop" not in unhealthy
+        subset: dict = {
+            "ports": [
+                {"name": "dns", "port": 53, "protocol": "UDP"},
+                {"name": "dns-tcp", "port": 53, "protocol": "TCP"},
+            ]
+        }
+        subset["addresses" if ready else "notReadyAddresses"] = addresses
+        api_ip = next((n.get("ip", "") for n in cluster["nodes"] if n.get("kube")), "")
+        return [
+            {
+                "apiVersion": "v1",
+                "kind": "Endpoints",
+                "metadata": meta("kubernetes", "default", {"endpointslice.kubernetes.io/skip-mirror": "true"}),
+                "subsets": [
+                    {"addresses": [{"ip": api_ip}], "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}
+                ],
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "Endpoints",
+                "metadata": meta("kube-dns", "kube-system", {"k8s-app": "kube-dns"}),
+                "subsets": [subset] if addresses else [],
+            },
+        ]
+    if resource in ("deployments", "replicasets", "daemonsets", "jobs"):
+        return _controllers(cluster, unhealthy, resource)
+    if resource == "storageclasses":
+        disabled = set(cluster.get("opts", {}).get("disabled_components", []))
+        if cluster["tool"] == "k3d" and "local-storage" in disabled:
+            return []
+        name, provisioner = (
+            ("standard", "k8s.io/minikube-hostpath")
+            if cluster["tool"] == "minikube"
+            else ("standard" if cluster["tool"] == "kind" else "local-path", "rancher.io/local-path")
+        )
+        return [
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {
+                    **meta(name, None),
+                    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                },
+                "provisioner": provisioner,
+                "reclaimPolicy": "Delete",
+                "volumeBindingMode": "Immediate" if cluster["tool"] == "minikube" else "WaitForFirstConsumer",
+            }
+        ]
+    return []
+
+
+def container_log(seed: dict, pod: dict, container: str, previous: bool) -> tuple[str | None, str]:
+    """kubelet's answer to a log request (pkg/kubelet/kubelet_pods.go validateContainerLogStatus):
+    (None, error) when it refuses, else (None, text) with the seeded text or ""."""
+    name = pod["metadata"]["name"]
+    status = pod.get("status") or {}
+    statuses = (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or [])
+    found = next((s for s in statuses if s.get("name") == container), None)
+    if found is None:
+        return f'container "{container}" in pod "{name}" is not available', ""
+    last = (found.get("lastState") or {}).get("terminated")
+    state = found.get("state") or {}
+    if previous:
+        if not last or not last.get("containerID"):
+            return f'previous terminated container "{container}" in pod "{name}" not found', ""
+    elif "running" not in state and "terminated" not in state and not last:
+        reason = (state.get("waiting") or {}).get("reason", "")
+        if reason == "ErrImagePull":
+            why = "image can't be pulled"
+        elif reason == "ImagePullBackOff":
+            why = "trying and failing to pull image"
+        else:
+            why = reason
+        return f'container "{container}" in pod "{name}" is waiting to start: {why}', ""
+    namespace = pod["metadata"].get("namespace", "")
+    for entry in seed.get("logs") or []:
+        if (entry.get("namespace"), entry.get("pod"), entry.get("container")) == (namespace, name, container):
+            # kubelet serves the last terminated instance as the current log of a waiting container
+            use_previous = previous or ("running" not in state and "terminated" not in state)
+            return None, str(entry.get("previous" if use_previous else "current") or "")
+    if previous and namespace == "kube-system" and container == "coredns" and status.get("phase") == "Running":
+        # KENV_FAKE_UNHEALTHY coredns-crashloop: what CoreDNS >= 1.11 prints as non-root without
+        # NET_BIND_SERVICE (coredns#6249)
+        return None, "Listen: listen tcp :53: bind: permission denied\n"
+    return None, ""
+
+
+# -- the controllers behind the system pods ------------------------------------------------------
+
+_REPLICASET_APPS = ("coredns", "local-path-provisioner", "metrics-server", "traefik")
+_DAEMONSET_PREFIXES = {"kube-proxy-": "kube-proxy", "kindnet-": "kindnet"}
+
+
+def _owner_of(cluster: dict, pod: dict) -> tuple[str, str] | None:
+    """(kind, name) of the controller that made a system pod, as the real clusters have them."""
+    name = pod["metadata"]["name"]
+    labels = pod["metadata"].get("labels") or {}
+    app = next((a for a in _REPLICASET_APPS if name.startswith(a + "-")), None)
+    if app is not None and name.count("-") >= app.count("-") + 2:
+        return "ReplicaSet", name.rsplit("-", 1)[0]
+    if "job-name" in labels:
+        return "Job", labels["job-name"]
+    for prefix, daemonset in _DAEMONSET_PREFIXES.items():
+        if name.startswith(prefix):
+            return "DaemonSet", daemonset
+    if name.startswith("svclb-traefik-"):
+        return "DaemonSet", name.rsplit("-", 1)[0]
+    if labels.get("tier") == "control-plane":  # static pods: the mirror pod's owner is its Node
+        return "Node", pod["spec"]["nodeName"]
+    return None
+
+
+def _owned_and_secured(cluster: dict, pod: dict, crashloop: bool) -> None:
+    owner = _owner_of(cluster, pod)
+    if owner is not None:
+        kind, name = owner
+        api = {"ReplicaSet": "apps/v1", "DaemonSet": "apps/v1", "Job": "batch/v1", "Node": "v1"}[kind]
+        namespace = "" if kind == "Node" else pod["metadata"]["namespace"]
+        pod["metadata"]["ownerReferences"] = [
+            {
+                "apiVersion": api,
+                "kind": kind,
+                "name": name,
+                "uid": _uid(cluster["uid"] + kind + namespace + name),
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
+    if (pod["metadata"].get("labels") or {}).get("k8s-app") == "kube-dns":
+        # k3s manifests/coredns.yaml and kubeadm's CoreDNS Deployment: NET_BIND_SERVICE added, ALL dropped;
+        # coredns-crashloop stands for the broken variant (dropped, not added back: bind: permission denied)
+        capabilities: dict = {"drop": ["all"]}
+        if not crashloop:
+            capabilities["add"] = ["NET_BIND_SERVICE"]
+        for container in pod["spec"]["containers"]:
+            container["securityContext"] = {
+                "allowPrivilegeEscalation": False,
+                "capabilities": capabilities,
+                "readOnlyRootFilesystem": True,
+            }
+
+
+def _controllers(cluster: dict, unhealthy: dict[str, str], resource: str) -> list[dict]:
+    """The ReplicaSets (and their Deployments), DaemonSets and Jobs the system pods name as owners."""
+    kinds = {"deployments": "Deployment", "replicasets": "ReplicaSet", "daemonsets": "DaemonSet", "jobs": "Job"}
+    wanted = kinds[resource]
+    found: dict[tuple[str, str], dict] = {}
+    for pod in pods(cluster, unhealthy):
+        for ref in pod["metadata"].get("ownerReferences") or []:
+            kind, name, namespace = ref["kind"], ref["name"], pod["metadata"]["namespace"]
+            if kind == "Node":
+                continue
+            entry = found.setdefault(
+                (kind, name),
+                {
+                    "kind": kind,
+                    "name": name,
+                    "namespace": namespace,
+                    "uid": ref["uid"],
+                    "pods": [],
+                    "spec": pod["spec"],
+                },
+            )
+            entry["pods"].append(pod)
+    result = []
+    for (kind, name), entry in sorted(found.items()):
+        ready = sum(1 for p in entry["pods"] if all(s.get("ready") for s in p["status"]["containerStatuses"]))
+        template = {
+            "metadata": {"labels": dict(entry["pods"][0]["metadata"].get("labels") or {})},
+            "spec": entry["spec"],
+        }
+        meta = {
+            "name": name,
+            "namespace": entry["namespace"],
+            "uid": entry["uid"],
+            "creationTimestamp": cluster["created"],
+        }
+        if kind == "ReplicaSet" and wanted in ("ReplicaSet", "Deployment"):
+            deployment = name.rsplit("-", 1)[0]
+            deployment_uid = _uid(cluster["uid"] + "Deployment" + entry["namespace"] + deployment)
+            if wanted == "Deployment":
+                result.append(
+                    {
+                        "apiVersion": "apps/v1",
+                        "kind": "Deployment",
+                        "metadata": {**meta, "name": deployment, "uid": deployment_uid},
+                        "spec": {"replicas": len(entry["pods"]), "template": template},
+                        "status": {"replicas": len(entry["pods"]), "readyReplicas": ready, "availableReplicas": ready},
+                    }
+                )
+                continue
+            meta["ownerReferences"] = [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": deployment,
+                    "uid": deployment_uid,
+                    "controller": True,
+                }
+            ]
+        if kind != wanted:
+            continue
+        status = (
+            {"succeeded": len(entry["pods"])}
+            if kind == "Job"
+            else {"replicas": len(entry["pods"]), "readyReplicas": ready}
+            if kind == "ReplicaSet"
+            else {"desiredNumberScheduled": len(entry["pods"]), "numberReady": ready}
+        )
+        api = "batch/v1" if kind == "Job" else "apps/v1"
+        result.append(
+            {"apiVersion": api, "kind": kind, "metadata": meta, "spec": {"template": template}, "status": status}
+        )
+    return result

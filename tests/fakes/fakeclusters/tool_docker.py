@@ -1212,18 +1212,131 @@ def _exec(env: object, args: list[str], argv: list[str], cmd: str = "exec") -> i
         return 0
     if command[0] == "cat" and len(command) == 2:
         return _cat(c, command[1])
+    if command[0] == "ls" and command[1:] and not command[-1].startswith("-"):
+        return _ls(c, command[-1])
+    if command[0] == "ctr" and _ctr_words(command)[:2] in (["images", "label"], ["image", "label"], ["i", "label"]):
+        return _ctr_label(env, c, command)
     if "crictl images" in line or ("ctr" in command and "images" in command and "import" not in command):
         from .common import crictl_images
 
         images = [*_SYSTEM_IMAGES.get(c.tool, []), *c.node.get("images", [])]
-        _out(crictl_images(images, line))
+        _out(crictl_images(images, line, pinned=set(c.node.get("pinned", []))))
         return 0
     return 0  # other commands: no output, success
+
+
+# ctr's global flags that take a value (containerd cmd/ctr/app/main.go, v1.7.24 and v2.0).
+_CTR_VALUE_FLAGS = {"--namespace", "-n", "--address", "-a", "--timeout", "--connect-timeout"}
+
+
+def _ctr_words(command: list[str]) -> list[str]:
+    """`ctr [global options] command ...` without the global options."""
+    words, i = command[1:], 0
+    while i < len(words) and words[i].startswith("-"):
+        flag = words[i].split("=", 1)[0]
+        i += 1 if "=" in words[i] or flag not in _CTR_VALUE_FLAGS else 2
+    return words[i:]
+
+
+def _ctr_namespace(command: list[str]) -> str | None:
+    words = command[1:]
+    for i, word in enumerate(words):
+        if word in ("-n", "--namespace") and i + 1 < len(words):
+            return words[i + 1]
+        if word.startswith(("--namespace=", "-n=")):
+            return word.split("=", 1)[1]
+        if not word.startswith("-"):
+            break
+    return None
+
+
+def _ctr_label(env: object, c: Container, command: list[str]) -> int:
+    """`ctr [-n NS] images label [--replace-all|-r] NAME [KEY=VALUE...]` (containerd
+    cmd/ctr/commands/images/images.go labelCommand, v1.7.24): sets the labels of the image NAME,
+    prints every label of the updated image joined by ","; an unknown name is containerd's
+    metadata error ("image %q: not found", metadata/images.go Update), printed as `ctr: <error>`.
+    Only the CRI pin label has an effect here: `crictl images` then shows `"pinned": true`
+    (pkg/cri/store/image/image.go: pinned = labels[io.cri-containerd.pinned] == "pinned").
+    The CRI's images live in the k8s.io namespace: k3s's ctr defaults to it (pkg/ctr/main.go),
+    kind's (plain containerd) to "default"."""
+    from . import model
+
+    words = _ctr_words(command)[2:]
+    flags = [w for w in words if w.startswith("-")]
+    unknown = [f for f in flags if f not in ("-r", "--replace-all")]
+    if unknown:
+        # Go's flag package names the flag with one dash, whatever was typed; urfave/cli prints
+        # "Incorrect Usage" and ctr's main the error again (cmd/ctr/main.go).
+        problem = f"flag provided but not defined: -{unknown[0].lstrip('-').split('=', 1)[0]}"
+        _err(f"Incorrect Usage: {problem}")
+        _err(f"ctr: {problem}")
+        return 1
+    args = [w for w in words if not w.startswith("-")]
+    if not args:
+        _err("ctr: please specify an image")
+        return 1
+    name, labels = args[0], dict(a.partition("=")[::2] if "=" in a else (a, "true") for a in args[1:])
+    namespace = _ctr_namespace(command) or ("k8s.io" if c.tool == "k3d" else "default")
+    held = [*_SYSTEM_IMAGES.get(c.tool, []), *c.node.get("images", [])]
+    if namespace != "k8s.io" or name not in held:
+        _err(f'ctr: image "{name}": not found')
+        return 1
+    state_store = env.store  # type: ignore[attr-defined]
+    with state_store.transaction() as state:
+        cluster = model.find(state, c.tool, c.cluster["name"])
+        node = next(n for n in (cluster or {}).get("nodes", []) if n["name"] == c.name)
+        pinned = node.setdefault("pinned", [])
+        pin = labels.get("io.cri-containerd.pinned") == "pinned"
+        replaced = "-r" in flags or "--replace-all" in flags or "io.cri-containerd.pinned" in labels
+        if pin and name not in pinned:
+            pinned.append(name)
+        elif not pin and replaced and name in pinned:
+            pinned.remove(name)
+    _out(",".join(f"{k}={v}" for k, v in labels.items()))
+    return 0
+
+
+def _node_file(c: Container, path: str) -> str | None:
+    """A file the tool put into the node (k3d's registries.yaml), or one under a bind mount
+    (kind extraMounts), read live from the host like a real bind mount."""
+    files = c.node.get("files") or {}
+    if path in files:
+        return str(files[path])
+    for mount in c.node.get("mounts") or []:
+        inside = mount["containerPath"].rstrip("/") + "/"
+        if path.startswith(inside):
+            try:
+                with open(os.path.join(mount["hostPath"], path[len(inside) :]), encoding="utf-8") as fh:
+                    return fh.read()
+            except OSError:
+                return None
+    return None
+
+
+def _ls(c: Container, directory: str) -> int:
+    """`ls -1 DIR` over the node's files and bind mounts (names only, sorted like ls)."""
+    inside = directory.rstrip("/") + "/"
+    names = {p[len(inside) :].split("/", 1)[0] for p in c.node.get("files") or {} if p.startswith(inside)}
+    found = bool(names)
+    for mount in c.node.get("mounts") or []:
+        if mount["containerPath"].rstrip("/") + "/" == inside and os.path.isdir(mount["hostPath"]):
+            names.update(os.listdir(mount["hostPath"]))
+            found = True
+    if not found:
+        _err(f"ls: cannot access '{directory}': No such file or directory")
+        return 2
+    for name in sorted(names):
+        _out(name)
+    return 0
 
 
 def _cat(c: Container, path: str) -> int:
     from . import kubeconfig
 
+    held = _node_file(c, path)
+    if held is not None:
+        sys.stdout.write(held)
+        return 0
     if path == "/etc/os-release":
         pretty = {"kind": "Debian GNU/Linux 12 (bookworm)", "minikube": "Ubuntu 22.04.5 LTS"}.get(c.tool, "K3s")
         _out(f'PRETTY_NAME="{pretty}"')

@@ -19,6 +19,7 @@ from . import kubeconfig, model, netalloc
 from .cli import ARRAY, BOOL, DURATION, INT, SLICE, Command, Flag, Parsed, UsageError, parse, parse_go_duration
 from .common import (
     FAKES_BIN,
+    archive_error,
     docker_down,
     docker_down_message,
     go_json,
@@ -385,7 +386,26 @@ def _split_filter(value: str, log: Log) -> tuple[str, list[str]]:
     """k3d cliutil.SplitFiltersFromFlag: 'x@filter;filter' -> (x, [filters])."""
     if "@" not in value:
         return value, []
-    body, _, filters = value.rpartition("@")
+    # A backslash before '@' makes it literal; at most one unescaped '@' (cmd/util/filter.go).
+    pieces = value.split("@")
+    parts: list[str] = []
+    buffer = ""
+    for i, piece in enumerate(pieces):
+        last = i == len(pieces) - 1
+        if piece.endswith("\\") and not last and not piece.endswith("\\\\"):
+            buffer += piece[:-1] + "@"
+            continue
+        parts.append(buffer + (piece[:-1] if piece.endswith("\\\\") and not last else piece))
+        buffer = ""
+    if len(parts) > 2:
+        raise log.fatal(
+            f"Invalid flag '{value}': only one unescaped '@' allowed for node filter(s) (Escape literal '@' with '\\')"
+        )
+    if len(parts) < 2:
+        raise log.fatal(
+            f"Invalid flag '{value}' includes unescaped '@' but is missing a node filter (Escape literal '@' with '\\')"
+        )
+    body, filters = parts
     result = [f for f in filters.split(";") if f]
     for f in result:
         if not _NODEFILTER_RE.match(f):
@@ -494,6 +514,7 @@ class _CreateSpec:
         self.agents_memory = ""
         self.registries: list[str] = []
         self.registry_config = ""
+        self.registry_content = ""
 
 
 def _build_spec(p: Parsed, log: Log) -> _CreateSpec:
@@ -594,6 +615,33 @@ def _validate_spec(spec: _CreateSpec, log: Log) -> None:
             f"failed to open registry config file at {spec.registry_config}: "
             f"open {spec.registry_config}: no such file or directory"
         )
+    if spec.registry_config:
+        spec.registry_content = _registry_content(spec.registry_config, log)
+
+
+def _registry_content(config: str, log: Log) -> str:
+    """pkg/config/transform.go: a multi-line value is the registries.yaml itself, else a path;
+    the YAML is parsed into wharfie's Registry and marshalled again (pkg/client/cluster.go), which
+    is what every server and agent node gets at /etc/rancher/k3s/registries.yaml."""
+    from . import yamlio
+
+    if "\n" in config:
+        text, what = config, "failed to read embedded registries config"
+    else:
+        with open(config, encoding="utf-8") as fh:
+            text, what = fh.read(), "failed to read registry configuration"
+    try:
+        doc = yamlio.load(text)
+    except yamlio.YAMLError as exc:
+        raise log.fatal(f"{what}: {exc}") from None
+    if doc is not None and not isinstance(doc, dict):
+        raise log.fatal(f"{what}: yaml: unmarshal errors: cannot unmarshal into a registries.yaml")
+    doc = doc or {}
+    unknown = sorted(set(doc) - {"mirrors", "configs"})
+    if unknown:
+        # goyaml ignores unknown fields: they vanish from what the nodes get.
+        doc = {k: v for k, v in doc.items() if k not in unknown}
+    return yamlio.dump({"mirrors": doc.get("mirrors") or {}, "configs": doc.get("configs") or {}})
 
 
 def _disabled_components(spec: _CreateSpec) -> list[str]:
@@ -903,6 +951,27 @@ def _finish(env: FakeEnv, log: Log, spec: _CreateSpec) -> None:
     out("kubectl cluster-info")
 
 
+def _filtered(node: dict, filters: list[str]) -> bool:
+    """Whether a node filter list selects the node (pkg/util/filter.go): a group (server(s),
+    agent(s), loadbalancer, all) and a subset (`*`, an index list, a range); no filter: one node."""
+    if not filters:
+        return True
+    role, index = node["role"], int(node["name"].rsplit("-", 1)[-1]) if node["name"][-1].isdigit() else 0
+    for item in filters:
+        group, _, rest = item.partition(":")
+        subset = rest.split(":")[0]
+        if group == "all" or (group.rstrip("s") == role) or (group == "loadbalancer" and role == "loadbalancer"):
+            if group in ("all", "loadbalancer") or subset in ("", "*"):
+                return True
+            if "-" in subset:
+                low, _, high = subset.partition("-")
+                if int(low or 0) <= index <= int(high or 10**6):
+                    return True
+            elif str(index) in subset.split(","):
+                return True
+    return False
+
+
 def _fill_cluster(state: dict, cluster: dict, spec: _CreateSpec, net: dict, external: bool, managed: bool) -> None:
     host, host_ip, port = spec.api
     cluster.update(
@@ -942,6 +1011,12 @@ def _fill_cluster(state: dict, cluster: dict, spec: _CreateSpec, net: dict, exte
         if not node.get("ip"):
             node["ip"] = netalloc.allocate_ip(net, netalloc.member_key(cluster["key"], node["name"]))
         model.set_node_created(node)  # ClusterCreate only `docker create`s; ClusterStart starts them
+        if spec.registry_content and node["role"] in ("server", "agent"):
+            # pkg/client/cluster.go: a PreStart hook writes it into every server and agent node.
+            node.setdefault("files", {})["/etc/rancher/k3s/registries.yaml"] = spec.registry_content
+        node_env = [var for var, filters in spec.env if _filtered(node, filters)]
+        if node_env:
+            node["env"] = node_env
     for port_spec, filters in spec.ports:
         raw = f"{port_spec['host_port'] or ''}:{port_spec['container_port']}"
         port_spec["node"] = _port_target(spec, filters, Log(), raw)
@@ -1273,12 +1348,25 @@ def _image_import(env: FakeEnv, log: Log, p: Parsed) -> int:
     if mode not in IMPORT_MODES:
         raise log.fatal(f"Unknown image loading mode '{mode}'\n")
     images: list[str] = []
+    broken: list[tuple[str, str]] = []  # (archive, ctr's complaint)
     for arg in p.args:
         if os.path.isfile(arg):
-            images.extend(images_in_archive(arg) or [os.path.basename(arg)])
+            problem = archive_error(arg)
+            if problem is None:
+                images.extend(images_in_archive(arg))
+            else:
+                broken.append((arg, problem))
+        elif arg.startswith(("/", ".")):
+            # pkg/client/tools.go findImages: not a file, and no image by that name in Docker.
+            log.warn(f"Image '{arg}' is not a file and couldn't be found in the container runtime")
         else:
             images.append(arg)
     failed = False
+    if not images and not broken:
+        for cluster in clusters:
+            log.erro(f"Failed to import image(s) into cluster '{cluster['name']}': no valid images specified")
+        log.warn("At least one error occured while trying to import the image(s) into the selected cluster(s)")
+        return 1
     for cluster in clusters:
         name = cluster["name"]
         log.info(f"Importing image(s) into cluster '{name}'")
@@ -1298,9 +1386,26 @@ def _image_import(env: FakeEnv, log: Log, p: Parsed) -> int:
             )
             failed = True
             continue
+        if broken and mode == "direct":
+            # importWithStream returns the first node's ctr failure: the command fails.
+            node = model.kube_nodes(cluster)[0]["name"]
+            log.erro(
+                f"Failed to import image(s) into cluster '{name}': could not load image to cluster from stream "
+                f"{broken[0][0]}: error loading image to cluster, first error: failed to import images in node "
+                f"'{node}': Exec process in node '{node}' failed with exit code '1'"
+            )
+            failed = True
+            continue
         if mode != "direct":
             log.info("Starting new tools node...")
             log.info(f"Starting node 'k3d-{name}-tools'")
+        for _archive, _problem in broken:
+            # importWithToolsNode only logs a node's ctr failure, and goes on (exit 0).
+            for node in model.kube_nodes(cluster):
+                log.erro(
+                    f"failed to import images in node '{node['name']}': Exec process in node "
+                    f"'{node['name']}' failed with exit code '1'"
+                )
         log.info(f"Saving {len(images)} image(s) from runtime...")
         log.info("Importing images into nodes...")
         with env.store.transaction() as state:

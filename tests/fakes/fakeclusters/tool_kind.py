@@ -6,6 +6,12 @@ pkg/cmd/kind/** (commands and flags), pkg/cluster/internal/create/create.go
 pkg/cluster/internal/kubeconfig (kubeconfig export / lock file).
 All log output goes to stderr; only data (cluster/node names, kubeconfig)
 goes to stdout.
+
+Environment knobs (besides the shared KENV_FAKE_*):
+``KENV_FAKE_KIND_VERSION``  impersonated release (default v0.27.0): what ``kind version``
+                            prints and the node image ``create cluster`` uses without
+                            ``--image`` (pkg/apis/config/defaults/image.go at that tag; a
+                            release not in _RELEASES gets the newest default listed)
 """
 
 from __future__ import annotations
@@ -15,12 +21,31 @@ import sys
 
 from . import kindconfig, kubeconfig, model, netalloc
 from .cli import BOOL, DURATION, INT, SLICE, Command, Flag, Parsed, UsageError, parse
-from .common import docker_down, docker_down_message, err, images_in_archive, out
+from .common import archive_error, docker_down, docker_down_message, err, images_in_archive, out
 from .env import FakeEnv, FakeExit
 
 TOOL = "kind"
 NETWORK = "kind"  # every kind cluster shares this Docker network
 CLUSTER_NAME_MAX = 50  # create.go: longer names warn; the node hostname then exceeds 64 chars
+# release -> (Go it was built with: .go-version, default node image: pkg/apis/config/defaults/image.go)
+_RELEASES = {
+    "v0.27.0": ("go1.23.6", model.KIND_DEFAULT_IMAGE),
+    "v0.30.0": (
+        "go1.24.6",
+        "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a",
+    ),
+    "v0.32.0": (
+        "go1.26.3",
+        "kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5",
+    ),
+}
+
+
+def _release(env: FakeEnv) -> tuple[str, str, str]:
+    """(version, go, default image) of the impersonated release (KENV_FAKE_KIND_VERSION)."""
+    version = env.environ.get("KENV_FAKE_KIND_VERSION", "").strip() or model.KIND_VERSION
+    go, image = _RELEASES.get(version, _RELEASES[max(_RELEASES, key=lambda v: tuple(map(int, v[1:].split("."))))])
+    return version, go, image
 
 
 class KindError(Exception):
@@ -147,7 +172,7 @@ def _dispatch(env: FakeEnv, p: Parsed) -> int:
         if p.args:
             raise KindError(f'unknown command "{p.args[0]}" for "kind"')
         if p["version"]:
-            out(f"kind version {model.KIND_VERSION[1:]}")
+            out(f"kind version {_release(env)[0][1:]}")
             return 0
         out(cmd.help_text().rstrip("\n"))
         return 0
@@ -222,7 +247,8 @@ def _status(msg: str, ok: bool = True) -> None:
 
 def _version(env: FakeEnv, p: Parsed) -> int:
     env.inject("version")
-    out(f"kind {model.KIND_VERSION} {model.KIND_GO} linux/amd64")
+    version, go, _ = _release(env)
+    out(f"kind {version} {go} linux/amd64")
     return 0
 
 
@@ -276,7 +302,7 @@ def _exists_error(name: str) -> KindError:
 def _create_cluster(env: FakeEnv, p: Parsed) -> int:
     doc = _read_config(p)
     try:
-        cfg = kindconfig.normalise(doc, _name(env, p), str(p["image"]), model.KIND_DEFAULT_IMAGE)
+        cfg = kindconfig.normalise(doc, _name(env, p), str(p["image"]), _release(env)[2])
     except (TypeError, ValueError) as exc:
         raise KindError(f"failed to create cluster: {exc}") from None
     name = cfg["name"]
@@ -288,6 +314,8 @@ def _create_cluster(env: FakeEnv, p: Parsed) -> int:
         kindconfig.validate(cfg)
     except kindconfig.ConfigError as exc:
         raise KindError(f"failed to create cluster: {exc}") from None
+    _check_containerd_patches(cfg)
+    cfg["proxy_env"] = _proxy_env(env.environ, cfg)
     err(f'Creating cluster "{name}" ...')
     _status(f"Ensuring node image ({cfg['nodes'][0]['image'].split('@')[0]}) 🖼")
     retain, explicit_kc = bool(p["retain"]), str(p["kubeconfig"])
@@ -406,6 +434,37 @@ def _go_duration(secs: float) -> str:
     return f"{s}s"
 
 
+def _check_containerd_patches(cfg: dict) -> None:
+    """actions/config/config.go patches /etc/containerd/config.toml with each patch (patch.TOML):
+    a patch that is not TOML fails the create. Checked before the nodes exist here; kind finds
+    it while configuring them (and removes them), which leaves the same: no cluster."""
+    import tomllib
+
+    for patch in cfg.get("containerdConfigPatches") or []:
+        try:
+            tomllib.loads(patch)
+        except tomllib.TOMLDecodeError as exc:
+            raise KindError(f"failed to create cluster: failed to patch containerd config: {exc}") from None
+
+
+def _proxy_env(environ: dict[str, str], cfg: dict) -> dict[str, str]:
+    """common/proxy.go GetProxyEnvs: HTTP_PROXY, HTTPS_PROXY, NO_PROXY from kind's own environment
+    (upper case first, then lower case), both spellings passed on; NO_PROXY gains the service and
+    pod subnets. The docker network's subnets, node names and the .svc names are added per node
+    (providers/docker/provision.go getProxyEnv)."""
+    envs: dict[str, str] = {}
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        value = environ.get(name) or environ.get(name.lower()) or ""
+        if value:
+            envs[name] = envs[name.lower()] = value
+    if envs:
+        no_proxy = envs.get("NO_PROXY", "")
+        subnets = cfg["networking"]["serviceSubnet"] + "," + cfg["networking"]["podSubnet"]
+        no_proxy += ("," if no_proxy else "") + subnets
+        envs["NO_PROXY"] = envs["no_proxy"] = no_proxy
+    return envs
+
+
 def _new_cluster(state: dict, cfg: dict, node_names: list[str]) -> dict:
     name = cfg["name"]
     cluster = model.new_cluster(TOOL, name)
@@ -448,6 +507,21 @@ def _new_cluster(state: dict, cfg: dict, node_names: list[str]) -> dict:
             "labels": dict(node_cfg.get("labels") or {}),
         }
         node["ip"] = netalloc.allocate_ip(net, netalloc.member_key(cluster["key"], node_name))
+        mounts = [
+            {
+                "hostPath": m.get("hostPath", ""),
+                "containerPath": m.get("containerPath", ""),
+                "readOnly": bool(m.get("readOnly")),
+            }
+            for m in node_cfg.get("extraMounts") or []
+        ]
+        if mounts:
+            node["mounts"] = mounts
+        proxy = dict(cfg.get("proxy_env") or {})
+        if proxy:
+            extra = [net["subnet"], proxy["NO_PROXY"], *node_names, ".svc", ".svc.cluster", ".svc.cluster.local"]
+            proxy["NO_PROXY"] = proxy["no_proxy"] = ",".join(extra)
+            node["env"] = [f"{k}={v}" for k, v in sorted(proxy.items())]
         cluster["nodes"].append(node)
         for mapping in node_cfg["extraPortMappings"]:
             host_port = int(mapping["hostPort"])
@@ -713,16 +787,26 @@ def _load_image_archive(env: FakeEnv, p: Parsed) -> int:
         raise KindError("name of image archive is required")
     name = _name(env, p)
     fail = env.inject("load-image-archive", [name])
-    archive = p.args[0]
-    if not os.path.exists(archive):
-        raise KindError(f"stat {archive}: no such file or directory")
-    cluster = model.find(env.store.read(), TOOL, name)
-    selected = _select_nodes(cluster, name, p.strings("nodes"))
-    if fail:
-        raise _load_fail(name)
-    _check_running(selected)
-    images = images_in_archive(archive) or [os.path.basename(archive)]
-    _add_images(env, name, [n["name"] for n in selected], images, announce=False)
+    if len(p.args) > 1:
+        # image-archive.go PreRun; pkg/internal/cli/logger.go Warn prints the message as is
+        err(
+            "It is suggested that you save multiple images into a common archive and load that "
+            "instead of loading multiple archives for better performance"
+        )
+    for archive in p.args:  # runE stats every archive before loading any
+        if not os.path.exists(archive):
+            raise KindError(f"stat {archive}: no such file or directory")
+    for archive in p.args:
+        cluster = model.find(env.store.read(), TOOL, name)
+        selected = _select_nodes(cluster, name, p.strings("nodes"))
+        if fail:
+            raise _load_fail(name)
+        _check_running(selected)
+        problem = archive_error(archive)
+        if problem is not None:
+            failed = _load_fail(name)
+            raise KindError(failed.message, problem)
+        _add_images(env, name, [n["name"] for n in selected], images_in_archive(archive), announce=False)
     return 0
 
 

@@ -41,14 +41,22 @@ _RESOURCES = {
     "namespaces": "Namespace",
     "namespace": "Namespace",
     "ns": "Namespace",
+    "configmaps": "ConfigMap",
+    "configmap": "ConfigMap",
+    "cm": "ConfigMap",
 }
-_PLURAL = {"Node": "nodes", "Pod": "pods", "Namespace": "namespaces"}
+_PLURAL = {"Node": "nodes", "Pod": "pods", "Namespace": "namespaces", "ConfigMap": "configmaps"}
+# the types `kenv doctor snapshot` lists (events, claims, workloads, services, ...): served from the
+# seed, plus the few objects every fresh cluster has (kubeobjects.extra_objects)
+_RESOURCES.update({plural: kind for plural, (kind, _) in kubeobjects.EXTRA_TYPES.items()})
+_RESOURCES.update({alias: kubeobjects.EXTRA_TYPES[plural][0] for alias, plural in kubeobjects.EXTRA_ALIASES.items()})
+_PLURAL.update({kind: plural for plural, (kind, _) in kubeobjects.EXTRA_TYPES.items()})
+_NAMESPACED = {"Pod", "ConfigMap"} | {kind for kind, namespaced in kubeobjects.EXTRA_TYPES.values() if namespaced}
 _LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost", "::1", "[::1]")
 _UNIMPLEMENTED = (
     "apply",
     "create",
     "describe",
-    "logs",
     "exec",
     "port-forward",
     "edit",
@@ -154,6 +162,28 @@ def _tree() -> Command:
                 ],
             ),
             Command("cluster-info", subcommands=[Command("dump")]),
+            Command(
+                "logs",
+                # pkg/cmd/logs/logs.go AddFlags (kubectl v0.31.6) + the pod-running-timeout flag
+                flags=[
+                    Flag("all-pods", BOOL),
+                    Flag("all-containers", BOOL),
+                    Flag("follow", BOOL, short="f"),
+                    Flag("timestamps", BOOL),
+                    Flag("limit-bytes", INT),
+                    Flag("previous", BOOL, short="p"),
+                    Flag("tail", INT, default=-1),
+                    Flag("ignore-errors", BOOL),
+                    Flag("since-time"),
+                    Flag("since", DURATION),
+                    Flag("container", short="c"),
+                    Flag("insecure-skip-tls-verify-backend", BOOL),
+                    Flag("selector", short="l"),
+                    Flag("max-log-requests", INT, default=5),
+                    Flag("prefix", BOOL),
+                    Flag("pod-running-timeout", DURATION, default=20.0),
+                ],
+            ),
             Command(
                 "wait",
                 flags=[
@@ -718,10 +748,23 @@ def _objects(env: FakeEnv, conn: Conn, kind: str) -> list[dict]:
     cluster = conn.cluster
     assert cluster is not None
     if kind == "Node":
-        return kubeobjects.nodes(cluster, unhealthy)
-    if kind == "Pod":
-        return kubeobjects.pods(cluster, unhealthy)
-    return kubeobjects.namespaces(cluster)
+        generated = kubeobjects.nodes(cluster, unhealthy)
+    elif kind == "Pod":
+        generated = kubeobjects.pods(cluster, unhealthy)
+    elif kind == "ConfigMap":
+        generated = kubeobjects.configmaps(cluster)
+    elif kind == "Namespace":
+        generated = kubeobjects.namespaces(cluster)
+    else:
+        generated = kubeobjects.extra_objects(cluster, _PLURAL[kind], unhealthy)
+    return kubeobjects.merge_seeded(generated, kubeobjects.seeded_objects(_seed(env, conn), kind))
+
+
+def _seed(env: FakeEnv, conn: Conn) -> dict:
+    try:
+        return kubeobjects.load_seed(env.state_dir, conn.names())
+    except ValueError as exc:
+        raise NotEmulated(str(exc)) from None
 
 
 def _get(env: FakeEnv, p: Parsed) -> int:
@@ -741,11 +784,28 @@ def _get(env: FakeEnv, p: Parsed) -> int:
         names.insert(0, first)
     kind = _RESOURCES.get(kind_token.split(".")[0])
     conn, _ = _require_cluster(env, p, f"get-{_PLURAL.get(kind or '', kind_token)}")
-    if kind is None:
+    seed = _seed(env, conn)
+    if kind is None or _PLURAL[kind] in (seed.get("unknown") or []):
         err(f'error: the server doesn\'t have a resource type "{kind_token}"')
         return 1
+    if _PLURAL[kind] in (seed.get("forbidden") or []):
+        # the apiserver's RBAC denial (k8s.io/apiserver pkg/endpoints/handlers/responsewriters/errors.go
+        # forbiddenMessage) for a user of the seed's "user" (default: the k3d/kind admin)
+        group = {"Deployment": "apps", "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps"}.get(kind)
+        group = group or {"Job": "batch", "CronJob": "batch", "StorageClass": "storage.k8s.io"}.get(kind)
+        group = group or ("apiregistration.k8s.io" if kind == "APIService" else "")
+        resource = _PLURAL[kind] + (f".{group}" if group else "")
+        scope = "at the cluster scope"
+        if kind in _NAMESPACED and not p["all-namespaces"]:
+            scope = f'in the namespace "{conn.namespace}"'
+        user = seed.get("user") or "system:serviceaccount:default:viewer"
+        err(
+            f'Error from server (Forbidden): {resource} is forbidden: User "{user}" cannot list resource '
+            f'"{_PLURAL[kind]}" in API group "{group}" {scope}'
+        )
+        return 1
     objs = _objects(env, conn, kind)
-    namespaced = kind == "Pod"
+    namespaced = kind in _NAMESPACED
     all_ns = bool(p["all-namespaces"])
     if namespaced and not all_ns:
         objs = [o for o in objs if o["metadata"]["namespace"] == conn.namespace]
@@ -763,6 +823,9 @@ def _get(env: FakeEnv, p: Parsed) -> int:
             found.append(match)
         objs = found
     fmt = str(p["output"])
+    extra = kind in _NAMESPACED - {"Pod", "ConfigMap"} or kind in ("PersistentVolume", "StorageClass", "APIService")
+    if extra and fmt in ("", "wide"):
+        raise NotEmulated(f"the table of 'kubectl get {_PLURAL[kind]}' is not implemented by the test fake")
     if not objs and fmt in ("", "wide") and not names:
         where = f" in {conn.namespace} namespace" if namespaced and not all_ns else ""
         err(f"No resources found{where}.")
@@ -1226,6 +1289,57 @@ def _simulate(env: FakeEnv, conn: Conn, cluster: dict, command: list[str]) -> tu
     return 0, ""
 
 
+def _logs(env: FakeEnv, p: Parsed) -> int:
+    """``kubectl logs [-n NS] POD [-c C] [--tail=N] [--previous]`` (kubectl v0.31.6
+    pkg/cmd/logs/logs.go, polymorphichelpers/logsforobject.go; the refusals are kubelet's,
+    pkg/kubelet/kubelet_pods.go validateContainerLogStatus, returned as a BadRequest)."""
+    usage = (
+        "expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\n"
+        "POD or TYPE/NAME is a required argument for the logs command"
+    )
+    if not p.args or len(p.args) > 2:
+        raise _usage_error("logs", usage)
+    for flag in ("selector", "all-pods", "all-containers", "follow", "since", "since-time", "limit-bytes", "prefix"):
+        if p[flag]:
+            raise NotEmulated(f"'kubectl logs --{flag}' is not implemented by the test fake")
+    if len(p.args) == 2 and p["container"]:
+        err("error: only one of -c or an inline [CONTAINER] arg is allowed")
+        return 1
+    if p.number("tail") < -1:
+        err("error: --tail must be greater than or equal to -1")
+        return 1
+    conn, _ = _require_cluster(env, p, "logs")
+    target = p.args[0]
+    kind_token, _, name = target.rpartition("/")
+    if kind_token and _RESOURCES.get(kind_token.split(".")[0]) != "Pod":
+        raise NotEmulated("'kubectl logs TYPE/NAME' for other types than pods is not implemented by the test fake")
+    namespace = conn.namespace
+    pods = _objects(env, conn, "Pod")
+    pod = next((o for o in pods if (o["metadata"]["namespace"], o["metadata"]["name"]) == (namespace, name)), None)
+    if pod is None:
+        err(f'error: error from server (NotFound): pods "{name}" not found in namespace "{namespace}"')
+        return 1
+    container = str(p["container"]) or (p.args[1] if len(p.args) == 2 else "")
+    names = [c["name"] for c in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]]
+    if not container:
+        container = pod["spec"]["containers"][0]["name"]
+        if len(pod["spec"]["containers"]) > 1:
+            err(f'Defaulted container "{container}" out of: {", ".join(names)}')
+    elif container not in names:
+        err(f"error: container {container} is not valid for pod {name}")
+        return 1
+    refusal, text = kubeobjects.container_log(_seed(env, conn), pod, container, bool(p["previous"]))
+    if refusal is not None:
+        err(f"Error from server (BadRequest): {refusal}")
+        return 1
+    tail = p.number("tail")
+    lines = text.splitlines(keepends=True)
+    if tail >= 0:
+        lines = lines[len(lines) - tail :] if tail else []
+    sys.stdout.write("".join(lines))
+    return 0
+
+
 _HANDLERS = {
     "kubectl version": _version,
     "kubectl config get-contexts": _config_get_contexts,
@@ -1237,4 +1351,5 @@ _HANDLERS = {
     "kubectl wait": _wait,
     "kubectl run": _run,
     "kubectl delete": _delete,
+    "kubectl logs": _logs,
 }

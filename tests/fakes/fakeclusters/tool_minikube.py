@@ -32,7 +32,7 @@ import time
 
 from . import kubeconfig, model, netalloc
 from .cli import ARRAY, BOOL, DURATION, INT, SLICE, Command, Flag, Parsed, UsageError, parse
-from .common import err, go_json, images_in_archive, out, table
+from .common import archive_error, err, go_json, images_in_archive, out, table
 from .env import FakeEnv, FakeExit
 
 TOOL = "minikube"
@@ -1732,8 +1732,11 @@ def _image_load(env: FakeEnv, p: Parsed) -> int:
     for arg in p.args:
         if arg == "-":
             images.append("stdin-image:latest")
-        elif os.path.isfile(arg):
-            images.extend(images_in_archive(arg) or [os.path.basename(arg)])
+        elif arg.startswith(("/", ".")) or os.path.isfile(arg):
+            # image.go: a local file. machine.DoLoadImages only logs a file that fails to load
+            # (klog, to the log file) and exits 0.
+            if os.path.isfile(arg) and archive_error(arg) is None:
+                images.extend(images_in_archive(arg))
         else:
             images.append(arg)
     with env.store.transaction() as state:
