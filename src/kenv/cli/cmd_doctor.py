@@ -1,31 +1,185 @@
-"""kenv doctor: find what is wrong and say how to fix it. `host` checks this machine."""
+"""kenv doctor: find what is wrong and say how to fix it.
+
+`kenv doctor ENV` (or `--snapshot FILE`) judges a cluster; `host`, `rules` and `snapshot` are
+subcommands. The group takes either: a first word that names a subcommand runs it, anything else
+is the diagnosis (`DoctorGroup`)."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from kenv.cli.host_report import render_host_report, run_host_preflight
 from kenv.cli.main import App
-from kenv.cli.render import output_option
-from kenv.errors import ProblemsFound
+from kenv.cli.options import complete_environment_names
+from kenv.cli.render import emit, output_option
+from kenv.errors import InvalidInput, ProblemsFound
 
 if TYPE_CHECKING:
-    pass
+    from kenv.doctor.engine import Report
+    from kenv.doctor.findings import Finding
 
-from kenv.cli.host_report import render_host_report, run_host_preflight
+SEVERITIES = ("info", "warning", "error", "critical")
+DIAGNOSE = "diagnose"
+# Subcommands defined in modules of their own, imported only when named.
+LAZY_SUBCOMMANDS = {"snapshot": ("kenv.cli.doctor_snapshot", "snapshot")}
+COLOURS = {"critical": ("magenta", True), "error": ("red", True), "warning": ("yellow", False), "info": ("cyan", False)}
+
+JSON_HELP = """\b
+-o json (schema kenv.doctor/v1; keys are stable):
+  {"schema": "kenv.doctor/v1",
+   "findings": [{"id", "rule", "severity": "info|warning|error|critical",
+                 "object": "Kind/namespace/name" (namespace empty when cluster-scoped),
+                 "summary", "evidence": [str],
+                 "fix": {"summary", "commands": [str], "risk": "low|medium|high",
+                         "automatic": bool},
+                 "caused_by": id or null, "symptoms": ["Kind/namespace/name", ...]}],
+   "skipped": [{"rule", "needs": [part]}]}
+Findings come in tree order: each cause, then what it causes.
+
+\b
+Exit codes: 0 nothing at or above --fail-on, 3 findings at or above it,
+2 bad input (unreadable or malformed snapshot, unknown rule or ENV),
+1 the cluster could not be read."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class DoctorGroup(click.Group):
+    """A group whose first word is a subcommand or, for anything else, the diagnosis's ENV."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Nothing at all is the diagnosis too: it says in one line what to give it.
+        if not args or (args[0] not in self.list_commands(ctx) and args[0] not in ("-h", "--help")):
+            args = [DIAGNOSE, *args]
+        return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*sorted(self.commands), *LAZY_SUBCOMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_SUBCOMMANDS:
+            import importlib
+
+            module, attribute = LAZY_SUBCOMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return self.commands.get(cmd_name)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "[ENV] [--snapshot FILE] [OPTIONS]")
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="   or: ")
+
+
+class DiagnoseCommand(click.Command):
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        parent = ctx.parent.command_path if ctx.parent else "kenv doctor"
+        formatter.write_usage(parent, "[ENV] [--snapshot FILE] [OPTIONS]")
+
+
+@click.group(cls=DoctorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def doctor() -> None:
-    """Find what is wrong and say how to fix it.
+    """Find what is wrong and say how to fix it: in an environment's cluster (ENV, read live),
+    in a snapshot file (--snapshot, offline), or on this machine (host).
+
+    A cluster diagnosis runs every rule (`kenv doctor rules`) and links what they find into
+    cause chains: a crash-looping app under the CoreDNS failure behind it, a Pending pod under
+    its claim under the helper pod's image. Each finding gives the evidence and the exact fix
+    commands for this cluster. `kenv doctor ENV --help` has every option. (An environment named
+    like a command, e.g. `host`, is diagnosed with `kenv doctor diagnose host`.)
 
     \b
     Examples:
-      kenv doctor host                     check this machine before creating clusters
-      kenv doctor host -o json             every check and finding, for programs
+      kenv doctor dev                           read dev's cluster and judge it
+      kenv doctor --snapshot dev.json -o json   judge a snapshot file (kenv's or a kubectl List)
+      kubectl get pods,events,pvc,cm -A -o json > now.json && kenv doctor --snapshot now.json
+      kenv doctor dev --rule dns.coredns-bind-denied --fail-on error
+      kenv doctor rules                         the rules, their severity and what they check
+      kenv doctor snapshot dev -o dev.json      capture a snapshot to judge later or elsewhere
+      kenv doctor host                          check this machine before creating clusters
     """
+
+
+@doctor.command(DIAGNOSE, cls=DiagnoseCommand, hidden=True, epilog=JSON_HELP)
+@click.argument("env_name", metavar="[ENV]", required=False, shell_complete=complete_environment_names)
+@click.option(
+    "--snapshot",
+    "snapshot_path",
+    type=click.Path(path_type=Path, dir_okay=True),
+    metavar="FILE",
+    help=(
+        "Judge this snapshot file (from `kenv doctor snapshot` or `kubectl get ... -A -o json`) instead of ENV's "
+        "cluster."
+    ),
+)
+@click.option("--rule", "rule_ids", multiple=True, metavar="ID", help="Run only this rule (repeatable).")
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="warning",
+    show_default=True,
+    help="Exit 3 when a finding is at or above this severity.",
+)
+@output_option(("table", "json"))
+@click.pass_obj
+def diagnose(
+    app: App, env_name: str | None, snapshot_path: Path | None, rule_ids: tuple[str, ...], fail_on: str, output: str
+) -> None:
+    """Judge ENV's cluster (read live, read-only) or a snapshot FILE with the cluster rules; print
+    each finding with its evidence and fix, causes before what they cause (indented).
+
+    \b
+    Examples:
+      kenv doctor dev
+      kenv doctor --snapshot dev.json
+      kenv doctor dev --snapshot dev.json       a file from dev: fixes name dev's commands
+      kenv doctor --snapshot now.json -o json | jq '.findings[] | select(.caused_by == null)'
+      kenv doctor dev --rule image.not-in-cluster --rule storage.pvc-pending-provisioner
+    """
+    from kenv.workflows.doctor import diagnose_environment, diagnose_file
+
+    if snapshot_path is not None:
+        report = diagnose_file(snapshot_path, rule_ids=rule_ids, environment=env_name)
+    elif env_name is not None:
+        from kenv.cli.workflow_support import workflow_context
+
+        report = diagnose_environment(workflow_context(app, dry_run=False), env_name, rule_ids=rule_ids)
+    else:
+        raise InvalidInput(
+            "nothing to diagnose", hint="name an environment (kenv doctor dev) or a file (--snapshot FILE)"
+        )
+    for warning in report.warnings:
+        click.echo(f"warning: snapshot: {warning}", err=True)
+    if output == "table":
+        render_report(report)
+    else:
+        emit(report.to_dict(), output)
+    if report.fails(fail_on):
+        worst = sum(1 for f in report.findings if SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on))
+        raise ProblemsFound(f"{worst} finding(s) at or above {fail_on}")
+
+
+@doctor.command("rules", short_help="List the cluster rules: id, severity, what each checks.")
+@output_option(("table", "json"))
+def rules(output: str) -> None:
+    """List the cluster rules: id, severity and what each checks; `-o json` adds the doc, a bad
+    and a good example, and the snapshot parts each needs.
+
+    \b
+    Examples:
+      kenv doctor rules
+      kenv doctor rules -o json | jq -r '.[] | select(.severity == "critical") | .id'
+    """
+    from kenv.doctor.engine import all_rules
+
+    data = [rule.to_dict() for rule in all_rules()]
+    if output == "table":
+        emit(data, "table", columns=[("ID", "id"), ("SEVERITY", "severity"), ("CHECKS", "summary")], wrap=("summary",))
+    else:
+        emit(data, output)
 
 
 @doctor.command("host", short_help="Preflight this machine: tools, Docker, disk, ports, proxy, scripts.")
@@ -65,3 +219,66 @@ def host(app: App, output: str, skip: tuple[str, ...], scan: tuple[Path, ...]) -
     render_host_report(report, output)
     if report.problems_found:
         raise ProblemsFound("the host check found problems (see above)")
+
+
+# -- the table -------------------------------------------------------------------------------
+
+
+def _colour() -> bool:
+    """Colour only for a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _severity(label: str, colour: bool) -> str:
+    word = f"{label.upper():<8}"
+    if not colour:
+        return word
+    fg, bold = COLOURS.get(label, ("white", False))
+    return click.style(word, fg=fg, bold=bold)
+
+
+def render_report(report: Report) -> None:
+    """The cause tree: each finding's block indented under the finding it is caused by."""
+    colour = _colour()
+    depths = _depths(report.findings)
+    for finding in report.findings:
+        _render_finding(finding, depths.get(finding.id, 0), colour)
+    for skip in report.skipped:
+        click.echo(
+            f"skipped: {skip.rule} needs {', '.join(skip.needs)} (not in the snapshot; kenv doctor snapshot has it)"
+        )
+    counts = [f"{report.count(s)} {s}" for s in reversed(SEVERITIES) if report.count(s)]
+    if report.findings:
+        roots = sum(1 for f in report.findings if f.caused_by is None)
+        click.echo(
+            f"{len(report.findings)} finding(s) ({', '.join(counts)}), {roots} root cause(s); -o json for every detail"
+        )
+    else:
+        click.echo(f"No problems found ({len(report.rules)} rules).")
+
+
+def _depths(findings: tuple[Finding, ...]) -> dict[str, int]:
+    depths: dict[str, int] = {}
+    for finding in findings:  # tree order: a cause is always before what it causes
+        depths[finding.id] = depths.get(finding.caused_by or "", -1) + 1 if finding.caused_by else 0
+    return depths
+
+
+def _render_finding(finding: Finding, depth: int, colour: bool) -> None:
+    pad = "    " * depth
+    lead = "\u2514\u2500 " if depth else ""
+    click.echo(f"{pad}{lead}{_severity(finding.severity, colour)} {finding.object}  [{finding.rule}]")
+    inner = pad + ("   " if depth else "") + "  "
+    lines: list[Any] = [finding.summary]
+    lines += [f"- {line}" for line in finding.evidence]
+    if finding.symptoms:
+        shown = ", ".join(finding.symptoms[:5]) + (
+            f" and {len(finding.symptoms) - 5} more" if len(finding.symptoms) > 5 else ""
+        )
+        lines.append(f"symptoms: {shown}")
+    applies = "kenv can apply it" if finding.fix.automatic else "by hand"
+    lines.append(f"fix ({finding.fix.risk} risk, {applies}): {finding.fix.summary}")
+    lines += [f"  $ {command}" for command in finding.fix.commands]
+    for line in lines:
+        click.echo(f"{inner}{line}")
+    click.echo("")
