@@ -134,11 +134,15 @@ def doctor_json(*args: str, cwd: Path, env: dict[str, str], code: int) -> dict[s
 
 
 def findings(data: dict[str, Any], rule_id: str) -> list[dict[str, Any]]:
-    return [f for f in data["findings"] if f["id"] == rule_id]
+    return [f for f in data["findings"] if f["rule"] == rule_id]
 
 
 def statuses(data: dict[str, Any]) -> dict[str, str]:
     return {c["id"]: c["status"] for c in data["checks"]}
+
+
+def statuses_summary(data: dict[str, Any], rule_id: str) -> str:
+    return str(next(c["summary"] for c in data["checks"] if c["id"] == rule_id))
 
 
 @pytest.fixture
@@ -157,21 +161,28 @@ def test_unreachable_docker_crlf_scripts_and_proxy_without_no_proxy_exit_3(stubs
 
     data = doctor_json("--scan", ".", cwd=project, env=env, code=3)
 
-    assert list(data) == ["checks", "findings", "summary", "snapshot"]
+    # the cluster diagnosis's kenv.doctor/v1 keys first, then the host's own
+    assert list(data) == ["schema", "findings", "skipped", "checks", "summary", "snapshot"]
+    assert data["schema"] == "kenv.doctor/v1"
     assert all(list(check) == ["id", "title", "status", "summary"] for check in data["checks"])
-    assert all(list(f) == ["id", "severity", "title", "explanation", "fix"] for f in data["findings"])
+    keys = ["id", "rule", "severity", "object", "summary", "evidence", "fix", "caused_by", "symptoms"]
+    assert all(list(f) == keys for f in data["findings"])
+    assert all(f["object"] == "Host//localhost" and f["fix"]["automatic"] is False for f in data["findings"])
+    ids = [f["id"] for f in data["findings"]]
+    assert len(set(ids)) == len(ids)
+    assert {"rule": "host.subnet-clash", "needs": [statuses_summary(data, "host.subnet-clash")]} in data["skipped"]
     assert list(data["summary"]) == ["errors", "warnings", "info"]
     assert data["summary"]["errors"] >= 1
 
     (docker,) = findings(data, "host.docker-unreachable")
     assert docker["severity"] == "error"
-    assert DAEMON_DOWN in docker["title"]
+    assert DAEMON_DOWN in docker["summary"]
     (crlf,) = findings(data, "host.crlf-script")
-    assert crlf["title"].endswith(": deploy.sh, bin/run")
-    assert "sed -i" in crlf["fix"]
+    assert crlf["summary"].endswith(": deploy.sh, bin/run")
+    assert "sed -i" in crlf["fix"]["summary"]
     (proxy,) = findings(data, "host.proxy-no-proxy")
-    assert proxy["title"] == "HTTP_PROXY is set but NO_PROXY is not set"
-    assert f"export NO_PROXY={REQUIRED_NO_PROXY} no_proxy={REQUIRED_NO_PROXY}" in proxy["fix"]
+    assert proxy["summary"] == "HTTP_PROXY is set but NO_PROXY is not set"
+    assert f"export NO_PROXY={REQUIRED_NO_PROXY} no_proxy={REQUIRED_NO_PROXY}" in proxy["fix"]["summary"]
     assert "s3cret" not in json.dumps(data)
     assert statuses(data)["host.subnet-clash"] == "skipped"
     assert statuses(data)["host.tool-unsupported"] == "ok"
@@ -213,12 +224,12 @@ def test_subnet_clash_and_port_held_by_another_process(
     data = doctor_json(*HOST_DEPENDENT, cwd=project, env=env, code=3)
 
     clashes = findings(data, "host.subnet-clash")
-    assert "subnet 10.200.0.0/24 of environment 'dev' overlaps Docker network 'corp-vpn'" in clashes[0]["title"]
-    assert not any("'k3d-dev'" in f["title"] for f in clashes), "an environment's own network is no clash"
+    assert "subnet 10.200.0.0/24 of environment 'dev' overlaps Docker network 'corp-vpn'" in clashes[0]["summary"]
+    assert not any("'k3d-dev'" in f["summary"] for f in clashes), "an environment's own network is no clash"
     # Only the held port is asserted on: the auto-chosen ports may be busy on a shared machine.
-    (port,) = [f for f in findings(data, "host.port-taken") if f"port {held_port} " in f["title"]]
-    assert f"port {held_port} (http of environment 'qa', status unknown)" in port["title"]
-    assert f"sport = :{held_port}" in port["fix"]
+    (port,) = [f for f in findings(data, "host.port-taken") if f"port {held_port} " in f["summary"]]
+    assert f"port {held_port} (http of environment 'qa', status unknown)" in port["summary"]
+    assert f"sport = :{held_port}" in port["fix"]["summary"]
 
 
 def test_unknown_rule_id_is_invalid_input(stubs: Path, project: Path) -> None:
@@ -241,8 +252,8 @@ def test_a_fleet_of_200_is_summarised_and_the_table_fits_the_terminal(
     assert imported.returncode == 0, imported.stderr
 
     data = doctor_json(*HOST_DEPENDENT, cwd=project, env=env, code=3)
-    (missing,) = [f for f in findings(data, "host.tool-missing") if f["title"].startswith("minikube")]
-    assert missing["title"] == (
+    (missing,) = [f for f in findings(data, "host.tool-missing") if f["summary"].startswith("minikube")]
+    assert missing["summary"] == (
         "minikube is not installed (not on PATH), but 200 environments "
         "(env000, env001, env002, env003, env004 and 195 more) use it"
     )
@@ -252,7 +263,7 @@ def test_a_fleet_of_200_is_summarised_and_the_table_fits_the_terminal(
     lines = table.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80, [line for line in lines if len(line) > 80]
     # The finding is wrapped, not cut: every word of it is on screen.
-    assert set(missing["title"].split()) <= set(table.stdout.split()), lines
+    assert set(missing["summary"].split()) <= set(table.stdout.split()), lines
 
 
 def test_scripts_are_looked_for_only_where_asked_never_in_the_working_directory(
@@ -272,8 +283,8 @@ def test_scripts_are_looked_for_only_where_asked_never_in_the_working_directory(
     data = doctor_json(*HOST_DEPENDENT, "--scan", str(project), cwd=other, env=env, code=3)
     (crlf,) = findings(data, "host.crlf-script")
     target = str(project / "deploy.sh")
-    assert crlf["title"].endswith(f": {target}")
-    assert f"sed -i 's/\\r$//' {target} " in crlf["fix"]
+    assert crlf["summary"].endswith(f": {target}")
+    assert f"sed -i 's/\\r$//' {target} " in crlf["fix"]["summary"]
     assert data["snapshot"]["scripts"]["roots"] == [str(project)]
 
     missing = kenv("doctor", "host", "--scan", str(tmp_path / "nope"), cwd=other, env=env)

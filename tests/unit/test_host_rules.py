@@ -439,9 +439,14 @@ def test_rule_ids_are_unique_and_namespaced() -> None:
 def test_report_json_shape_is_stable_and_yaml_safe() -> None:
     snapshot = replace(healthy_snapshot(), disks=disk(96.0), proxy={"HTTP_PROXY": "http://proxy:3128"})
     data = evaluate(snapshot).to_dict()
-    assert list(data) == ["checks", "findings", "summary", "snapshot"]
+    # kenv.doctor/v1, the cluster diagnosis's schema, then the host's checks, counts and facts
+    assert list(data) == ["schema", "findings", "skipped", "checks", "summary", "snapshot"]
+    assert data["schema"] == "kenv.doctor/v1"
     assert list(data["checks"][0]) == ["id", "title", "status", "summary"]
-    assert list(data["findings"][0]) == ["id", "severity", "title", "explanation", "fix"]
+    assert list(data["findings"][0]) == [
+        "id", "rule", "severity", "object", "summary", "evidence", "fix", "caused_by", "symptoms"
+    ]  # fmt: skip
+    assert list(data["findings"][0]["fix"]) == ["summary", "commands", "risk", "automatic"]
     assert [f["severity"] for f in data["findings"]] == ["error", "warning"]
     assert data["summary"] == {"errors": 1, "warnings": 1, "info": 0}
     assert data["snapshot"]["tools"][0] == {

@@ -40,11 +40,17 @@ JSON_HELP = """\b
                  "caused_by": id or null, "symptoms": ["Kind/namespace/name", ...]}],
    "skipped": [{"rule", "needs": [part]}]}
 Findings come in tree order: each cause, then what it causes.
+With --fix the findings are those of the new snapshot, and
+  "fixes": [{"finding", "rule", "object", "kind", "summary",
+             "risk", "automatic", "diff": [str],
+             "steps": [{"describe", "command", "kubectl", "stdin", "images"}],
+             "outcome": "fixed|not-fixed|failed|refused|declined|manual",
+             "detail"}]
 
 \b
 Exit codes: 0 nothing at or above --fail-on, 3 findings at or above it,
 2 bad input (unreadable or malformed snapshot, unknown rule or ENV),
-1 the cluster could not be read."""
+1 the cluster could not be read or (--fix) a fix failed."""
 
 
 class DoctorGroup(click.Group):
@@ -123,10 +129,36 @@ def doctor() -> None:
     show_default=True,
     help="Exit 3 when a finding is at or above this severity.",
 )
+@click.option(
+    "--fix",
+    "fix",
+    is_flag=True,
+    help="Apply the allow-listed fixes to ENV's cluster: each shown as a diff first and asked for; then judge again.",
+)
+@click.option("--yes", "-y", "yes", is_flag=True, help="With --fix: apply without asking.")
+@click.option("--force", "force", is_flag=True, help="With --fix: apply high-risk fixes too (namespace finalizers).")
+@click.option(
+    "--wait",
+    "wait",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --fix: how long the new snapshot waits for restarted pods before a fix counts as not fixed.",
+)
 @output_option(("table", "json"))
 @click.pass_obj
 def diagnose(
-    app: App, env_name: str | None, snapshot_path: Path | None, rule_ids: tuple[str, ...], fail_on: str, output: str
+    app: App,
+    env_name: str | None,
+    snapshot_path: Path | None,
+    rule_ids: tuple[str, ...],
+    fail_on: str,
+    fix: bool,
+    yes: bool,
+    force: bool,
+    wait: float,
+    output: str,
 ) -> None:
     """Judge ENV's cluster (read live, read-only) or a snapshot FILE with the cluster rules; print
     each finding with its evidence and fix, causes before what they cause (indented).
@@ -138,9 +170,28 @@ def diagnose(
       kenv doctor dev --snapshot dev.json       a file from dev: fixes name dev's commands
       kenv doctor --snapshot now.json -o json | jq '.findings[] | select(.caused_by == null)'
       kenv doctor dev --rule image.not-in-cluster --rule storage.pvc-pending-provisioner
+      kenv doctor dev --fix                     show each fix's diff, ask, apply, judge again
+      kenv doctor dev --fix --yes --force       apply every fix, high-risk ones too
+
+    \b
+    --fix applies allow-listed fixes only: import a missing image (kenv
+    images sync) and restart its pods; replace a digest reference
+    (Deployments patched, Jobs recreated); give CoreDNS NET_BIND_SERVICE
+    and restart it; convert a ConfigMap's CRLF scripts; remove a stuck
+    namespace's finalizers (high risk: needs --force). The mirror/proxy
+    change is shown, not applied. Exit 0 all fixed, 1 a fix failed,
+    3 findings remain.
     """
     from kenv.workflows.doctor import diagnose_environment, diagnose_file
 
+    if fix or yes or force:
+        _check_fix_options(env_name, snapshot_path, fix)
+    if fix:
+        from kenv.cli.doctor_fix import run_fix
+
+        assert env_name is not None
+        run_fix(app, env_name, rule_ids=rule_ids, yes=yes, force=force, wait=wait, fail_on=fail_on, output=output)
+        return
     if snapshot_path is not None:
         report = diagnose_file(snapshot_path, rule_ids=rule_ids, environment=env_name)
     elif env_name is not None:
@@ -160,6 +211,18 @@ def diagnose(
     if report.fails(fail_on):
         worst = sum(1 for f in report.findings if SEVERITIES.index(f.severity) >= SEVERITIES.index(fail_on))
         raise ProblemsFound(f"{worst} finding(s) at or above {fail_on}")
+
+
+def _check_fix_options(env_name: str | None, snapshot_path: Path | None, fix: bool) -> None:
+    if not fix:
+        raise InvalidInput("--yes and --force go with --fix", hint="kenv doctor ENV --fix --yes")
+    if snapshot_path is not None:
+        raise InvalidInput(
+            "--fix needs the live cluster, not a snapshot file",
+            hint="drop --snapshot and name the environment: kenv doctor ENV --fix",
+        )
+    if env_name is None:
+        raise InvalidInput("--fix needs an environment", hint="kenv doctor ENV --fix")
 
 
 @doctor.command("rules", short_help="List the cluster rules: id, severity, what each checks.")
@@ -204,7 +267,14 @@ def host(app: App, output: str, skip: tuple[str, ...], scan: tuple[Path, ...]) -
     """Preflight this machine: Docker engine, tool versions, free disk, inotify limits, ports and
     subnets of the inventory's environments, proxy settings, and CRLF shell scripts in the paths
     given with --scan (never the current directory). Prints one line per passed check, then a
-    table of findings with fixes, fitted to the terminal; `-o json` has every text in full.
+    table of findings with fixes, fitted to the terminal.
+
+    `-o json` is the cluster diagnosis's schema (kenv.doctor/v1): "findings" with "rule" (the
+    check's id), "severity", "object" ("Host//localhost"), "summary", "evidence" (why it
+    matters), "fix" ({"summary", "commands": [], "risk", "automatic": false}); "skipped" checks
+    with why; then "checks", "summary" (counts) and "snapshot" (the facts judged). Before, each
+    finding was {"id", "severity", "title", "explanation", "fix"}: read "rule", "summary",
+    "evidence"[0] and "fix"."summary" instead.
 
     Exit codes: 0 nothing to fix (info findings aside), 3 errors or warnings found.
 

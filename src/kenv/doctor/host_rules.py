@@ -13,10 +13,12 @@ import ipaddress
 import logging
 import shlex
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from kenv.catalogue import CATALOGUE, facts_for
+from kenv.doctor.findings import SCHEMA, SEVERITY_RANK, Fix
+from kenv.doctor.findings import Finding as DoctorFinding
 from kenv.doctor.host_snapshot import DiskFacts, EnvironmentFacts, HostSnapshot
 from kenv.errors import InvalidInput
 from kenv.runtime.process import INSTALL_HINTS
@@ -24,7 +26,10 @@ from kenv.runtime.tools import TESTED_RANGES, TOOLS, ToolVersion
 
 log = logging.getLogger("kenv.doctor")
 
+# The host rules use three of the doctor's four severities (nothing on a host is `critical`).
 Severity = Literal["error", "warning", "info"]
+# The object of every host finding (`Kind/namespace/name`, cluster-scoped form): this machine.
+HOST_OBJECT = "Host//localhost"
 Status = Literal["ok", "problem", "skipped"]
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 
@@ -64,11 +69,25 @@ class Rule:
 
 @dataclass(frozen=True)
 class Finding:
+    """One host problem as a rule found it; `as_doctor_finding` is the same problem as the cluster
+    rules' `Finding` (kenv.doctor/v1), which is what `-o json` prints."""
+
     id: str
     severity: Severity
     title: str
     explanation: str
     fix: str
+
+    def as_doctor_finding(self) -> DoctorFinding:
+        return DoctorFinding(
+            rule=self.id,
+            severity=self.severity,
+            object=HOST_OBJECT,
+            summary=self.title,
+            evidence=(self.explanation,),
+            # kenv applies no host fix: the text says what to run, the user runs it
+            fix=Fix(self.fix, (), "low", False),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,10 +129,25 @@ class HostReport:
         """Errors or warnings; info findings are worth knowing but need no action."""
         return self.count("error") > 0 or self.count("warning") > 0
 
+    def doctor_findings(self) -> list[DoctorFinding]:
+        """The findings as the cluster rules' type, worst first, ids made unique (`#2`, ...)."""
+        found = [f.as_doctor_finding() for f in self.findings]
+        found.sort(key=lambda f: -SEVERITY_RANK[f.severity])
+        seen: dict[str, int] = {}
+        unique = []
+        for finding in found:
+            seen[finding.id] = seen.get(finding.id, 0) + 1
+            unique.append(finding if seen[finding.id] == 1 else replace(finding, id=f"{finding.id}#{seen[finding.id]}"))
+        return unique
+
     def to_dict(self) -> dict[str, Any]:
+        """The `kenv.doctor/v1` document (the cluster diagnosis's keys first), then the checks
+        that ran, the counts and the facts they judged."""
         return {
+            "schema": SCHEMA,
+            "findings": [finding.to_dict() for finding in self.doctor_findings()],
+            "skipped": [{"rule": c.id, "needs": [c.summary]} for c in self.checks if c.status == "skipped"],
             "checks": [check.to_dict() for check in self.checks],
-            "findings": [finding.to_dict() for finding in self.findings],
             "summary": {"errors": self.count("error"), "warnings": self.count("warning"), "info": self.count("info")},
             "snapshot": self.snapshot.to_dict(),
         }

@@ -51,7 +51,7 @@ def check(index: Index) -> Iterator[Finding]:
                 "fix CoreDNS first (see the finding this hangs under), then restart these pods",
                 (restart_command(index, *workload),),
                 "low",
-                True,
+                False,  # fixed with its cause: kenv doctor --fix repairs CoreDNS, not these pods
             )
         else:
             summary = "name lookups fail in this workload's pods"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from kenv.doctor.findings import Finding, Fix, object_ref
+from kenv.doctor.fixes.coredns import bind_patch
 from kenv.doctor.index import Index, text
 from kenv.doctor.rules import Rule
 from kenv.doctor.rules._common import Container, containers, fold, kubectl, log_text, matching_lines, pod_refs, q
@@ -39,23 +39,14 @@ def check(index: Index) -> Iterator[Finding]:
             )
         kind, namespace, name = workload
         base = f"/spec/template/spec/containers/{first.index}/securityContext"
-        has_bind = any(cap.upper() in ("NET_BIND_SERVICE", "CAP_NET_BIND_SERVICE") for cap in add)
-        if not has_bind:
-            patch: list[dict[str, Any]] = [
-                {"op": "add", "path": f"{base}/capabilities/add", "value": [*add, "NET_BIND_SERVICE"]}
-            ]
-            summary_fix = "give CoreDNS the NET_BIND_SERVICE capability (as k3s's own coredns.yaml does) and restart it"
-        else:
-            # NET_BIND_SERVICE is there and still denied: a non-root process does not keep an added
-            # capability without file capabilities; run it as root with nothing dropped.
-            patch = [
-                {"op": "replace", "path": f"{base}/capabilities/drop", "value": []},
-                {"op": "add", "path": f"{base}/runAsUser", "value": 0},
-                {"op": "add", "path": f"{base}/runAsNonRoot", "value": False},
-            ]
+        # The same patch `kenv doctor --fix` applies (kenv.doctor.fixes.coredns has why).
+        patch, _ = bind_patch(first.spec, base)
+        if patch[0]["path"].endswith("/drop"):
             summary_fix = (
                 "NET_BIND_SERVICE is already added: run CoreDNS as root with no capability dropped, and restart it"
             )
+        else:
+            summary_fix = "give CoreDNS the NET_BIND_SERVICE capability (as k3s's own coredns.yaml does) and restart it"
         commands = (
             f"{kubectl(index)} -n {q(namespace)} patch {kind.lower()} {q(name)} --type=json -p {q(json.dumps(patch))}",
             f"{kubectl(index)} -n {q(namespace)} rollout restart {kind.lower()}/{q(name)}",

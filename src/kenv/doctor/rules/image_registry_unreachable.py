@@ -41,7 +41,7 @@ def explain(index: Index, members: list[PullFailure]) -> tuple[str, list[str], F
         f"or give the nodes {where.format(host=host)}",
         tuple(commands),
         "low",
-        True,
+        False,  # a config change and a recreate: kenv doctor --fix shows it, the user decides
     )
     return summary, evidence, fix
 

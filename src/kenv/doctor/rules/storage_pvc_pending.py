@@ -75,7 +75,7 @@ def _local_path(
             f"import {image} (the image local-path-config names, not plain busybox), then restart the provisioner",
             (*import_commands(index, [image]), restart),
             "low",
-            True,
+            False,  # kenv doctor --fix imports through the helper pod's own image finding
         )
         return summary, fix, suspects
     if timed_out:
