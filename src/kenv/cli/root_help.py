@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export-csv": ("kenv.cli.cmd_csv:export_csv", "Export environments in the environments.csv format."),
     "db": ("kenv.cli.cmd_db:db", "Inventory database: status, upgrade, copy, backup, restore, legacy import."),
     "config": ("kenv.cli.cmd_config:config", "Show the configuration and where it comes from."),
+    "postgres": ("kenv.cli.cmd_postgres:postgres", "Platform PostgreSQL: render, deploy, backup, restore, upgrade."),
     "images": ("kenv.cli.cmd_images:images", "Find, check and sync images into nodes; mirrors, prefetch, bundles."),
     "completion": ("kenv.cli.cmd_completion:completion", "Print the shell completion script for bash, zsh or fish."),
 }

@@ -24,7 +24,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from . import kubeconfig, kubeobjects, model
+from . import kubeconfig, kubectl_apply, kubemutate, kubeobjects, model
 from .cli import ARRAY, BOOL, DURATION, INT, SLICE, Command, Flag, Parsed, UsageError, parse
 from .common import err, go_json, out, table
 from .env import FakeEnv, FakeExit
@@ -52,19 +52,22 @@ _RESOURCES.update({plural: kind for plural, (kind, _) in kubeobjects.EXTRA_TYPES
 _RESOURCES.update({alias: kubeobjects.EXTRA_TYPES[plural][0] for alias, plural in kubeobjects.EXTRA_ALIASES.items()})
 _PLURAL.update({kind: plural for plural, (kind, _) in kubeobjects.EXTRA_TYPES.items()})
 _NAMESPACED = {"Pod", "ConfigMap"} | {kind for kind, namespaced in kubeobjects.EXTRA_TYPES.values() if namespaced}
+# kinds only `kubectl apply` makes (kubectl_apply.py); no generator or seed has them
+_RESOURCES.update(
+    {"secrets": "Secret", "secret": "Secret", "networkpolicies": "NetworkPolicy", "netpol": "NetworkPolicy"}
+)
+_PLURAL.update({"Secret": "secrets", "NetworkPolicy": "networkpolicies"})
+_NAMESPACED |= {"Secret", "NetworkPolicy"}
 _LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost", "::1", "[::1]")
 _UNIMPLEMENTED = (
-    "apply",
     "create",
     "describe",
     "exec",
     "port-forward",
     "edit",
-    "patch",
     "label",
     "annotate",
     "scale",
-    "rollout",
     "top",
     "cp",
     "auth",
@@ -80,7 +83,6 @@ _UNIMPLEMENTED = (
     "events",
     "diff",
     "debug",
-    "replace",
     "proxy",
     "attach",
     "certificate",
@@ -261,7 +263,10 @@ def _tree() -> Command:
                     Flag("dry-run", default="none"),
                 ],
             ),
+            kubectl_apply.apply_command(output),
+            Command("rollout", subcommands=[kubectl_apply.rollout_command(), kubemutate.rollout_restart_command()]),
         ]
+        + kubemutate.commands(output)
         + [Command(name) for name in _UNIMPLEMENTED],
     )
 
@@ -757,6 +762,7 @@ def _objects(env: FakeEnv, conn: Conn, kind: str) -> list[dict]:
         generated = kubeobjects.namespaces(cluster)
     else:
         generated = kubeobjects.extra_objects(cluster, _PLURAL[kind], unhealthy)
+    generated += [kubectl_apply.visible(o) for o in kubectl_apply.applied_objects(cluster, kind)]
     return kubeobjects.merge_seeded(generated, kubeobjects.seeded_objects(_seed(env, conn), kind))
 
 
@@ -822,6 +828,8 @@ def _get(env: FakeEnv, p: Parsed) -> int:
                 return 1
             found.append(match)
         objs = found
+        if not objs and p["ignore-not-found"]:
+            return 0  # get.go printGeneric: nothing found and --ignore-not-found prints nothing
     fmt = str(p["output"])
     extra = kind in _NAMESPACED - {"Pod", "ConfigMap"} or kind in ("PersistentVolume", "StorageClass", "APIService")
     if extra and fmt in ("", "wide"):
@@ -1253,6 +1261,8 @@ def _delete(env: FakeEnv, p: Parsed) -> int:
             record = next((r for r in records if r["namespace"] == namespace and r["name"] == name), None)
             if record is not None:
                 records.remove(record)
+        if record is None and kubemutate.delete_seeded_pod(env, conn, conn.cluster, namespace, name):
+            record = {"name": name}  # a seeded pod: gone, and its controller made a new one
         if record is not None:  # DeleteOptions.PrintObj (Quiet is false for `kubectl delete`)
             out(f"pod/{name}" if fmt == "name" else f'pod "{name}" {"force deleted" if grace == 0 else "deleted"}')
         elif not p["ignore-not-found"]:
@@ -1352,4 +1362,10 @@ _HANDLERS = {
     "kubectl run": _run,
     "kubectl delete": _delete,
     "kubectl logs": _logs,
+    "kubectl apply": kubectl_apply.apply,
+    "kubectl rollout status": kubectl_apply.rollout_status,
+    # changes to seeded objects and the controllers behind them (kubemutate.py)
+    "kubectl patch": kubemutate.patch,
+    "kubectl rollout restart": kubemutate.rollout_restart,
+    "kubectl replace": kubemutate.replace,
 }

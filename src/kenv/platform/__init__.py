@@ -1,0 +1,1 @@
+"""The platform services kenv runs on its environments (PostgreSQL first)."""

@@ -1,0 +1,1 @@
+"""PostgreSQL for the platform: render (pure) and operations (through an executor)."""

@@ -1,0 +1,328 @@
+"""Fake ``kubectl apply -f FILE|- / -k DIR`` and ``kubectl rollout status`` (kubectl v0.31.6).
+
+Applied objects live in the cluster's state record (``"applied"``) and are listed by ``kubectl get``
+with the generated and seeded ones.  Sources: pkg/cmd/apply/apply.go (the printer's operation:
+"created", "configured", "unchanged"; AddSourceToErr's ``error when creating "SOURCE": ...``),
+pkg/cmd/util/helpers.go (the flags), pkg/polymorphichelpers/rollout_status.go
+(StatefulSetStatusViewer's messages), pkg/cmd/rollout/rollout_status.go and client-go
+tools/watch/until.go (``timed out waiting for the condition`` at --timeout), kustomize
+api/krusty (a directory without kustomization.yaml) and api/resid/gvk.go (the legacy order
+kustomize emits: Namespace first, then ConfigMap, Service, claims, workloads...).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import os
+import sys
+import time
+
+from .cli import BOOL, DURATION, INT, SLICE, Command, Flag, Parsed
+from .common import err, out
+from .env import FakeEnv, FakeExit
+
+# group of each kind kubectl prints (`statefulset.apps/NAME`); core kinds have none
+GROUPS = {
+    "StatefulSet": "apps",
+    "Deployment": "apps",
+    "DaemonSet": "apps",
+    "ReplicaSet": "apps",
+    "CronJob": "batch",
+    "Job": "batch",
+    "NetworkPolicy": "networking.k8s.io",
+    "PodDisruptionBudget": "policy",
+}
+CLUSTER_SCOPED = {"Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding"}
+# kustomize api/resid/gvk.go orderFirst (v5.5.0), the kinds kenv renders
+ORDER_FIRST = [
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
+]
+
+
+def apply_command(output: Flag) -> Command:
+    """apply.go ApplyFlags.AddFlags: delete, record and print flags, validate, dry-run,
+    server-side, field-manager, selector, pruning, overwrite, openapi-patch."""
+    return Command(
+        "apply",
+        flags=[
+            Flag("filename", SLICE, short="f"),
+            Flag("kustomize", short="k"),
+            Flag("recursive", BOOL, short="R"),
+            Flag("selector", short="l"),
+            Flag("validate", default="strict"),
+            Flag("dry-run", default="none"),
+            Flag("server-side", BOOL),
+            Flag("force-conflicts", BOOL),
+            Flag("field-manager", default="kubectl-client-side-apply"),
+            Flag("prune", BOOL),
+            Flag("all", BOOL),
+            Flag("prune-allowlist", SLICE),
+            Flag("overwrite", BOOL, default=True),
+            Flag("openapi-patch", BOOL, default=True),
+            Flag("force", BOOL),
+            Flag("cascade", default="background"),
+            Flag("grace-period", INT, default=-1),
+            Flag("timeout", DURATION),
+            Flag("wait", BOOL),
+            Flag("record", BOOL),
+            Flag("template"),
+            Flag("show-managed-fields", BOOL),
+            Flag("allow-missing-template-keys", BOOL, default=True),
+            output,
+        ],
+    )
+
+
+def rollout_command() -> Command:
+    """`kubectl rollout status` (rollout_status.go NewCmdRolloutStatus)."""
+    return Command(
+        "status",
+        flags=[
+            Flag("filename", SLICE, short="f"),
+            Flag("kustomize", short="k"),
+            Flag("recursive", BOOL, short="R"),
+            Flag("watch", BOOL, default=True, short="w"),
+            Flag("revision", INT),
+            Flag("timeout", DURATION),
+            Flag("selector", short="l"),
+        ],
+    )
+
+
+def _documents(text: str) -> list[dict]:
+    import yaml
+
+    return [doc for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
+
+
+def _kustomize(directory: str) -> list[dict]:
+    """What `kustomize build DIR` gives for kenv's directories: the listed files, the namespace
+    set on namespaced objects, in the legacy order. Anything more is not emulated."""
+    import yaml
+
+    path = os.path.join(directory, "kustomization.yaml")
+    if not os.path.isfile(path):
+        err(
+            "error: unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in "
+            f"directory '{os.path.abspath(directory)}'"
+        )
+        raise FakeExit(1)
+    with open(path, encoding="utf-8") as handle:
+        kustomization = yaml.safe_load(handle) or {}
+    unknown = set(kustomization) - {"apiVersion", "kind", "namespace", "resources"}
+    if unknown:
+        from .kubectl_print import NotEmulated
+
+        raise NotEmulated(f"kustomization fields {sorted(unknown)} are not implemented by the test fake")
+    objects: list[dict] = []
+    for name in kustomization.get("resources") or []:
+        with open(os.path.join(directory, name), encoding="utf-8") as handle:
+            objects += _documents(handle.read())
+    namespace = kustomization.get("namespace")
+    if namespace:
+        for obj in objects:
+            if obj.get("kind") not in CLUSTER_SCOPED:
+                obj.setdefault("metadata", {})["namespace"] = namespace
+    rank = {kind: i for i, kind in enumerate(ORDER_FIRST)}
+    return sorted(objects, key=lambda o: rank.get(o.get("kind", ""), len(rank)))
+
+
+def ref(obj: dict) -> str:
+    kind = obj["kind"]
+    group = GROUPS.get(kind)
+    return f"{kind.lower()}{'.' + group if group else ''}/{obj['metadata']['name']}"
+
+
+def applied_objects(cluster: dict, kind: str) -> list[dict]:
+    return [copy.deepcopy(o) for o in cluster.get("applied") or [] if o.get("kind") == kind]
+
+
+def _stored(obj: dict, previous: dict | None, cluster_uid: str) -> dict:
+    """The object as the apiserver keeps it: identity, generation, the defaults and status the
+    commands read back (a Secret's stringData folded into data; a StatefulSet whose one pod the
+    fake's kubelet makes ready at once)."""
+    stored = copy.deepcopy(obj)
+    meta = stored.setdefault("metadata", {})
+    key = f"{stored['kind']}/{meta.get('namespace', '')}/{meta['name']}"
+    meta["uid"] = (previous or {}).get("metadata", {}).get("uid") or hashlib.sha1(
+        (cluster_uid + key).encode()
+    ).hexdigest()
+    meta["creationTimestamp"] = (previous or {}).get("metadata", {}).get("creationTimestamp") or time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime()
+    )
+    generation = int((previous or {}).get("metadata", {}).get("generation", 0)) + 1
+    meta["generation"] = generation
+    if stored["kind"] == "Secret" and "stringData" in stored:
+        data = stored.setdefault("data", {})
+        for k, v in stored.pop("stringData").items():
+            data[k] = base64.b64encode(str(v).encode()).decode()
+    if stored["kind"] == "StatefulSet":
+        spec = stored.setdefault("spec", {})
+        strategy = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
+        if strategy.get("type") == "RollingUpdate":
+            strategy.setdefault("rollingUpdate", {"partition": 0})  # apps/v1 defaults.go
+        replicas = spec.setdefault("replicas", 1)
+        revision = f"{meta['name']}-{hashlib.sha1(repr(spec.get('template')).encode()).hexdigest()[:10]}"
+        stored["status"] = {
+            "observedGeneration": generation,
+            "replicas": replicas,
+            "readyReplicas": replicas,
+            "currentReplicas": replicas,
+            "updatedReplicas": replicas,
+            "availableReplicas": replicas,
+            "currentRevision": revision,
+            "updateRevision": revision,
+        }
+    return stored
+
+
+def apply(env: FakeEnv, p: Parsed) -> int:
+    from .tool_kubectl import _namespace_exists, _refused, _require_cluster
+
+    if p.args:
+        err(f"error: Unexpected args: {list(p.args)}\nSee 'kubectl apply -h' for help and examples")
+        return 1
+    for flag in ("server-side", "prune", "selector", "recursive"):
+        if p[flag]:
+            from .kubectl_print import NotEmulated
+
+            raise NotEmulated(f"'kubectl apply --{flag}' is not implemented by the test fake")
+    if str(p["dry-run"]) != "none" or str(p["output"]):
+        from .kubectl_print import NotEmulated
+
+        raise NotEmulated("'kubectl apply --dry-run/-o' is not implemented by the test fake")
+    files, kustomize = p.strings("filename"), str(p["kustomize"])
+    if files and kustomize:
+        err("error: only one of -f or -k can be specified")
+        return 1
+    if not files and not kustomize:
+        err("error: must specify one of -f and -k")
+        return 1
+    conn, cluster = _require_cluster(env, p, "apply")
+    sources: list[tuple[str, dict]] = []
+    if kustomize:
+        sources = [(kustomize, obj) for obj in _kustomize(kustomize)]
+    for name in files:
+        if name == "-":
+            sources += [("STDIN", obj) for obj in _documents(sys.stdin.read())]
+        else:
+            if not os.path.exists(name):
+                err(f'error: the path "{name}" does not exist')
+                return 1
+            with open(name, encoding="utf-8") as handle:
+                sources += [(name, obj) for obj in _documents(handle.read())]
+    if not sources:
+        err("error: no objects passed to apply")
+        return 1
+    key = cluster["key"]
+    for source, obj in sources:
+        kind = obj.get("kind", "")
+        meta = obj.setdefault("metadata", {})
+        if kind not in CLUSTER_SCOPED:
+            meta.setdefault("namespace", conn.namespace)
+        with env.store.transaction() as state:
+            record = state["clusters"].get(key)
+            if record is None:
+                raise _refused(conn, discovery=True)
+            applied = record.setdefault("applied", [])
+            namespace = meta.get("namespace")
+            if namespace and not (
+                _namespace_exists(record, namespace)
+                or any(o["kind"] == "Namespace" and o["metadata"]["name"] == namespace for o in applied)
+            ):
+                err(f'Error from server (NotFound): error when creating "{source}": namespaces "{namespace}" not found')
+                return 1
+            previous = next(
+                (
+                    o
+                    for o in applied
+                    if o["kind"] == kind
+                    and o["metadata"]["name"] == meta["name"]
+                    and o["metadata"].get("namespace") == namespace
+                ),
+                None,
+            )
+            if previous is not None and previous.get("lastApplied") == obj:
+                operation = "unchanged"
+            else:
+                operation = "configured" if previous is not None else "created"
+                if previous is not None:
+                    applied.remove(previous)
+                stored = _stored(obj, previous, str(cluster.get("uid", "")))
+                stored["lastApplied"] = obj
+                applied.append(stored)
+        out(f"{ref(obj)} {operation}")
+    return 0
+
+
+def visible(obj: dict) -> dict:
+    """The object as `kubectl get` shows it (without the fake's bookkeeping)."""
+    shown = copy.deepcopy(obj)
+    shown.pop("lastApplied", None)
+    return shown
+
+
+def rollout_status(env: FakeEnv, p: Parsed) -> int:
+    from .tool_kubectl import _require_cluster
+
+    if len(p.args) != 1 or "/" not in p.args[0]:
+        from .kubectl_print import NotEmulated
+
+        raise NotEmulated("'kubectl rollout status' other than TYPE/NAME is not implemented by the test fake")
+    kind_token, _, name = p.args[0].partition("/")
+    if kind_token.split(".")[0] not in ("statefulset", "statefulsets", "sts"):
+        from .kubectl_print import NotEmulated
+
+        raise NotEmulated(f"'kubectl rollout status {kind_token}' is not implemented by the test fake")
+    conn, cluster = _require_cluster(env, p, "rollout-status-lookup")
+    sts = next(
+        (
+            o
+            for o in cluster.get("applied") or []
+            if o["kind"] == "StatefulSet"
+            and o["metadata"]["name"] == name
+            and o["metadata"]["namespace"] == conn.namespace
+        ),
+        None,
+    )
+    if sts is None:
+        err(f'Error from server (NotFound): statefulsets.apps "{name}" not found')
+        return 1
+    spec, status = sts["spec"], sts["status"]
+    if spec["updateStrategy"].get("type") != "RollingUpdate":
+        err("error: rollout status is only available for RollingUpdate strategy type")
+        return 1
+    if env.inject("rollout-status", conn.names()):
+        # the pod never becomes ready: the viewer's message, then the watch's timeout
+        out(f"Waiting for {spec['replicas']} pods to be ready...")
+        err("error: timed out waiting for the condition")
+        return 1
+    if "rollingUpdate" in spec["updateStrategy"]:
+        out(f"partitioned roll out complete: {status['updatedReplicas']} new pods have been updated...")
+    else:
+        current, revision = status["currentReplicas"], status["currentRevision"]
+        out(f"statefulset rolling update complete {current} pods at revision {revision}...")
+    return 0
