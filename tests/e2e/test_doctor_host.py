@@ -170,19 +170,25 @@ def test_unreachable_docker_crlf_scripts_and_proxy_without_no_proxy_exit_3(stubs
     assert all(f["object"] == "Host//localhost" and f["fix"]["automatic"] is False for f in data["findings"])
     ids = [f["id"] for f in data["findings"]]
     assert len(set(ids)) == len(ids)
-    assert {"rule": "host.subnet-clash", "needs": [statuses_summary(data, "host.subnet-clash")]} in data["skipped"]
-    assert list(data["summary"]) == ["errors", "warnings", "info"]
-    assert data["summary"]["errors"] >= 1
+    # skipped the way a cluster rule is: the parts it lacks
+    assert {"rule": "host.subnet-clash", "needs": ["docker-networks"]} in data["skipped"]
+    assert (
+        statuses_summary(data, "host.subnet-clash") == "no Docker engine answered, so there are no networks to compare"
+    )
+    assert list(data["summary"]) == ["critical", "errors", "warnings", "info"]
+    assert data["summary"]["critical"] >= 1
 
     (docker,) = findings(data, "host.docker-unreachable")
-    assert docker["severity"] == "error"
+    assert docker["severity"] == "critical"
+    assert data["findings"][0] == docker  # worst first
     assert DAEMON_DOWN in docker["summary"]
+    assert docker["fix"]["commands"] == ["sudo systemctl start docker"]
     (crlf,) = findings(data, "host.crlf-script")
     assert crlf["summary"].endswith(": deploy.sh, bin/run")
-    assert "sed -i" in crlf["fix"]["summary"]
+    assert crlf["fix"]["commands"] == ["sed -i 's/\\r$//' deploy.sh bin/run"]
     (proxy,) = findings(data, "host.proxy-no-proxy")
     assert proxy["summary"] == "HTTP_PROXY is set but NO_PROXY is not set"
-    assert f"export NO_PROXY={REQUIRED_NO_PROXY} no_proxy={REQUIRED_NO_PROXY}" in proxy["fix"]["summary"]
+    assert proxy["fix"]["commands"] == [f"export NO_PROXY={REQUIRED_NO_PROXY} no_proxy={REQUIRED_NO_PROXY}"]
     assert "s3cret" not in json.dumps(data)
     assert statuses(data)["host.subnet-clash"] == "skipped"
     assert statuses(data)["host.tool-unsupported"] == "ok"
@@ -206,7 +212,10 @@ def test_clean_machine_exits_0_and_says_what_it_checked(stubs: Path, project: Pa
     lines = table.stdout.splitlines()
     assert any(line.startswith("ok    host.docker-unreachable") and "27.5.1" in line for line in lines), lines
     assert any(line.startswith("skip  host.inotify-low") for line in lines), lines
-    assert lines[-1].startswith("No problems found (10 checks")
+    # the findings as `kenv doctor ENV` prints them: an info finding needs nothing done
+    assert "INFO     Host//localhost  [host.tool-missing]" in lines
+    assert "  minikube is not installed; nothing uses it yet" in lines
+    assert lines[-1].startswith("1 finding(s) (1 info)"), lines
 
 
 def test_subnet_clash_and_port_held_by_another_process(
@@ -229,7 +238,7 @@ def test_subnet_clash_and_port_held_by_another_process(
     # Only the held port is asserted on: the auto-chosen ports may be busy on a shared machine.
     (port,) = [f for f in findings(data, "host.port-taken") if f"port {held_port} " in f["summary"]]
     assert f"port {held_port} (http of environment 'qa', status unknown)" in port["summary"]
-    assert f"sport = :{held_port}" in port["fix"]["summary"]
+    assert port["fix"]["commands"] == [f"ss -ltnp 'sport = :{held_port}'"]
 
 
 def test_unknown_rule_id_is_invalid_input(stubs: Path, project: Path) -> None:
@@ -284,9 +293,45 @@ def test_scripts_are_looked_for_only_where_asked_never_in_the_working_directory(
     (crlf,) = findings(data, "host.crlf-script")
     target = str(project / "deploy.sh")
     assert crlf["summary"].endswith(f": {target}")
-    assert f"sed -i 's/\\r$//' {target} " in crlf["fix"]["summary"]
+    assert crlf["fix"]["commands"] == [f"sed -i 's/\\r$//' {target}"]
     assert data["snapshot"]["scripts"]["roots"] == [str(project)]
 
     missing = kenv("doctor", "host", "--scan", str(tmp_path / "nope"), cwd=other, env=env)
     assert missing.returncode == 2
     assert len(missing.stderr.strip().splitlines()) == 1 and "nope" in missing.stderr
+
+
+def test_the_table_is_the_doctors_renderer(stubs: Path, project: Path) -> None:
+    install(stubs, "docker", DOCKER_DOWN)
+    table = kenv("doctor", "host", *HOST_DEPENDENT, cwd=project, env=environment(stubs))
+    assert table.returncode == 3, table.stderr
+    lines = table.stdout.splitlines()
+    head = lines.index("CRITICAL Host//localhost  [host.docker-unreachable]")
+    assert lines[head + 1] == f"  the Docker engine does not answer: {DAEMON_DOWN}"
+    assert lines[head + 2].startswith("  - Every cluster kenv runs is a set of Docker containers")
+    assert any(line.startswith("  fix (low risk, by hand): start the engine") for line in lines[head:])
+    assert "    $ sudo systemctl start docker" in lines
+    assert "skipped: host.subnet-clash needs no Docker engine answered, so there are no networks to compare" in lines
+    assert "skipped: host.crlf-script needs nothing to scan: name the paths you deploy from with --scan PATH" in lines
+    assert lines[-1].startswith("2 finding(s) (1 critical, ")
+    assert "\x1b[" not in table.stdout
+    assert table.stderr == "kenv: error: the host check found problems (see above)\n"
+
+
+def test_rules_lists_the_host_rules_beside_the_cluster_rules(stubs: Path, project: Path) -> None:
+    env = environment(stubs)
+    everything = json.loads(kenv("doctor", "rules", "-o", "json", cwd=project, env=env).stdout)
+    scopes = {rule["id"]: rule["scope"] for rule in everything}
+    assert scopes["host.docker-unreachable"] == "host" and scopes["image.not-in-cluster"] == "cluster"
+    host = json.loads(kenv("doctor", "rules", "--scope", "host", "-o", "json", cwd=project, env=env).stdout)
+    assert [rule["id"] for rule in host] == [rule_id for rule_id, scope in scopes.items() if scope == "host"]
+    assert len(host) == 10
+    assert all(rule["doc"] and rule["bad"] and rule["good"] for rule in host)
+    assert {r["id"]: r["needs"] for r in host}["host.subnet-clash"] == ["inventory", "docker-networks"]
+    table = kenv("doctor", "rules", cwd=project, env=env)
+    assert table.returncode == 0
+    header, *rows = table.stdout.splitlines()
+    assert header.split() == ["ID", "SCOPE", "SEVERITY", "CHECKS"]
+    assert any(row.split()[:3] == ["host.docker-unreachable", "host", "critical"] for row in rows), rows
+    bad = kenv("doctor", "rules", "--scope", "nope", cwd=project, env=env)
+    assert bad.returncode == 2

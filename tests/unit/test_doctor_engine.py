@@ -155,12 +155,12 @@ def test_ten_thousand_findings_link_in_linear_time() -> None:
 def test_severity_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from kenv.cli import cmd_doctor
+    from kenv.cli import doctor_render
 
-    assert "\x1b[" in cmd_doctor._severity("critical", True)
-    assert cmd_doctor._severity("critical", False) == "CRITICAL"
+    assert "\x1b[" in doctor_render._severity("critical", True)
+    assert doctor_render._severity("critical", False) == "CRITICAL"
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert cmd_doctor._colour()
+    assert doctor_render._colour()
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not cmd_doctor._colour()
+    assert not doctor_render._colour()

@@ -109,6 +109,21 @@ def test_digest_on_a_deployment_is_a_guarded_json_patch() -> None:
     )
 
 
+def test_digest_fix_shown_is_the_patch_fix_applies() -> None:
+    import shlex
+
+    from kenv.doctor.rules._common import kubectl
+
+    document = digest_deployment()
+    plan, report = planned(document, "image.digest-not-found")
+    (finding,) = [f for f in report.findings if f.rule == "image.digest-not-found"]
+    (step,) = plan.steps
+    prefix = kubectl(Index(load_snapshot(json.dumps(document), "fixture")))
+    assert finding.fix.commands[0] == f"{prefix} {shlex.join(step.kubectl)}"
+    assert '--type=json -p \'[{"op": "test"' in finding.fix.commands[0]
+    assert not any(" set image " in command for command in finding.fix.commands)
+
+
 def test_digest_on_a_job_recreates_it_without_what_the_api_generated() -> None:
     document = cases.image_digest_not_found(True)
     job = document["objects"]["jobs"][0]

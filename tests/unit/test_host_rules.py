@@ -6,20 +6,23 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from kenv.doctor.engine import RULE_CRASHED
+from kenv.doctor.findings import Finding
 from kenv.doctor.host_rules import (
-    RULE_CRASHED,
+    HOST_OBJECT,
+    PARTS,
     RULE_IDS,
     RULES,
     CheckResult,
     HostReport,
-    Rule,
-    Verdict,
     evaluate,
     missing_no_proxy_entries,
     required_tools,
@@ -38,6 +41,7 @@ from kenv.doctor.host_snapshot import (
     scan_crlf_scripts,
     scan_paths,
 )
+from kenv.doctor.rules import Rule
 from kenv.errors import InvalidInput
 from kenv.runtime.process import Runner
 from kenv.runtime.tools import DockerEngine, ToolVersion, detect, detect_docker, parse_version
@@ -106,18 +110,23 @@ def check(report: HostReport, rule_id: str) -> CheckResult:
     return next(c for c in report.checks if c.id == rule_id)
 
 
-def only_findings(snapshot: HostSnapshot, rule_id: str) -> CheckResult:
-    """Run every rule; assert that no rule other than `rule_id` found anything."""
+def found(report: HostReport, rule_id: str) -> list[Finding]:
+    """The findings of one rule, as the engine returned them (worst first)."""
+    return [f for f in report.findings if f.rule == rule_id]
+
+
+def only_findings(snapshot: HostSnapshot, rule_id: str) -> list[Finding]:
+    """Run every rule through the engine; assert that no rule other than `rule_id` found anything."""
     report = evaluate(snapshot)
-    others = [f for f in report.findings if f.id != rule_id]
+    others = [f for f in report.findings if f.rule != rule_id]
     assert others == [], others
-    return check(report, rule_id)
+    return found(report, rule_id)
 
 
 def test_healthy_snapshot_passes_every_rule() -> None:
     report = evaluate(healthy_snapshot())
     assert [c.status for c in report.checks] == ["ok"] * len(RULES)
-    assert report.findings == []
+    assert report.findings == ()
     assert not report.problems_found
     assert all(c.summary for c in report.checks), "a passed check says what it saw"
 
@@ -132,14 +141,20 @@ def test_unreadable_inventory_is_an_error_and_skips_the_checks_that_need_it() ->
         inventory_error="cannot connect to postgresql://kenv:***@db:5432/kenv: connection refused",
     )
     report = evaluate(snapshot)
-    result = check(report, "host.inventory-unreadable")
-    assert result.status == "problem"
-    (finding,) = result.findings
+    assert check(report, "host.inventory-unreadable").status == "problem"
+    (finding,) = found(report, "host.inventory-unreadable")
     assert finding.severity == "error"
-    assert "connection refused" in finding.title
-    assert "db_url" in finding.fix
+    assert "connection refused" in finding.summary
+    assert "db_url" in finding.fix.summary
     assert check(report, "host.port-taken").status == "skipped"
     assert check(report, "host.subnet-clash").status == "skipped"
+    # skipped the engine's way: the rule and the parts it lacks, as for a cluster rule
+    assert {(s.rule, s.needs) for s in report.report.skipped} == {
+        ("host.port-taken", ("inventory",)),
+        ("host.subnet-clash", ("inventory",)),
+    }
+    assert finding.object == HOST_OBJECT
+    assert finding.fix.commands == ("kenv db status",)
 
 
 # -- host.docker-unreachable ----------------------------------------------------------------
@@ -149,18 +164,19 @@ def test_docker_engine_that_does_not_answer_is_an_error_with_the_reason() -> Non
     reason = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
     snapshot = replace(healthy_snapshot(), docker_engine=DockerEngine(False, None, False, reason), docker_networks=None)
     report = evaluate(snapshot)
-    (finding,) = check(report, "host.docker-unreachable").findings
-    assert finding.severity == "error"
-    assert reason in finding.title
-    assert "systemctl start docker" in finding.fix
+    (finding,) = found(report, "host.docker-unreachable")
+    assert finding.severity == "critical"  # nothing can work without an engine
+    assert reason in finding.summary
+    assert finding.fix.commands == ("sudo systemctl start docker",)
+    assert "colima start" in finding.fix.summary
     assert check(report, "host.subnet-clash").status == "skipped"
 
 
 def test_docker_permission_denied_suggests_the_docker_group() -> None:
     reason = "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"
     snapshot = replace(healthy_snapshot(), docker_engine=DockerEngine(False, None, False, reason))
-    (finding,) = check(evaluate(snapshot), "host.docker-unreachable").findings
-    assert "usermod -aG docker" in finding.fix
+    (finding,) = found(evaluate(snapshot), "host.docker-unreachable")
+    assert finding.fix.commands == ('sudo usermod -aG docker "$USER"',)
 
 
 def test_missing_docker_is_reported_once_as_missing_not_as_unreachable() -> None:
@@ -168,18 +184,19 @@ def test_missing_docker_is_reported_once_as_missing_not_as_unreachable() -> None
     snapshot = replace(snapshot, docker_engine=DockerEngine(False, None, False, "docker is not installed"))
     report = evaluate(snapshot)
     assert check(report, "host.docker-unreachable").status == "skipped"
-    assert [f.id for f in report.findings if f.severity == "error"] == ["host.tool-missing"]
+    assert [f.rule for f in report.findings if f.severity in ("error", "critical")] == ["host.tool-missing"]
+    assert found(report, "host.tool-missing")[0].severity == "critical"
+    assert report.report.skipped[0].needs == ("docker-cli",)
 
 
 # -- host.tool-missing ----------------------------------------------------------------------
 
 
 def test_missing_kubectl_is_an_error_with_an_install_hint() -> None:
-    result = only_findings(with_tool(healthy_snapshot(), tool("kubectl", found=False)), "host.tool-missing")
-    (finding,) = result.findings
+    (finding,) = only_findings(with_tool(healthy_snapshot(), tool("kubectl", found=False)), "host.tool-missing")
     assert finding.severity == "error"
-    assert finding.title.startswith("kubectl is not installed")
-    assert "kubernetes.io/docs/tasks/tools" in finding.fix
+    assert finding.summary.startswith("kubectl is not installed")
+    assert "kubernetes.io/docs/tasks/tools" in finding.fix.summary
 
 
 def test_missing_provider_tool_nobody_uses_is_only_info() -> None:
@@ -188,21 +205,22 @@ def test_missing_provider_tool_nobody_uses_is_only_info() -> None:
     report = evaluate(snapshot)
     result = check(report, "host.tool-missing")
     assert result.status == "ok"
-    assert [(f.severity, f.title.split()[0]) for f in result.findings] == [("info", "kind"), ("info", "minikube")]
+    findings = found(report, "host.tool-missing")
+    assert [(f.severity, f.summary.split()[0]) for f in findings] == [("info", "kind"), ("info", "minikube")]
     assert not report.problems_found
 
 
 def test_missing_provider_tool_an_environment_uses_is_an_error_naming_it() -> None:
-    (finding,) = only_findings(with_tool(healthy_snapshot(), tool("kind", found=False)), "host.tool-missing").findings
+    (finding,) = only_findings(with_tool(healthy_snapshot(), tool("kind", found=False)), "host.tool-missing")
     assert finding.severity == "error"
-    assert "ci" in finding.title
+    assert "ci" in finding.summary
 
 
 def test_missing_default_provider_tool_is_an_error() -> None:
     snapshot = replace(healthy_snapshot(), environments=(), default_provider="minikube")
-    (finding,) = check(evaluate(with_tool(snapshot, tool("minikube", found=False))), "host.tool-missing").findings
+    (finding,) = found(evaluate(with_tool(snapshot, tool("minikube", found=False))), "host.tool-missing")
     assert finding.severity == "error"
-    assert "default_provider" in finding.title
+    assert "default_provider" in finding.summary
 
 
 def test_required_tools_follow_the_inventory_and_the_default_provider() -> None:
@@ -216,31 +234,31 @@ def test_required_tools_follow_the_inventory_and_the_default_provider() -> None:
 
 def test_tool_outside_the_tested_range_is_a_warning_naming_the_range() -> None:
     old = ToolVersion("k3d", True, "v4.4.8", False, "k3d v4.4.8 is outside the tested range >=5.4 <6")
-    (finding,) = only_findings(with_tool(healthy_snapshot(), old), "host.tool-unsupported").findings
+    (finding,) = only_findings(with_tool(healthy_snapshot(), old), "host.tool-unsupported")
     assert finding.severity == "warning"
-    assert "v4.4.8" in finding.title
-    assert ">=5.4 <6" in finding.fix
+    assert "v4.4.8" in finding.summary
+    assert ">=5.4 <6" in finding.fix.summary
 
 
 def test_tool_printing_garbage_is_found_but_unsupported_and_shows_what_it_printed() -> None:
     garbage = ToolVersion("kubectl", True, None, False, "kubectl printed no version kenv understands: 'oops'")
-    (finding,) = only_findings(with_tool(healthy_snapshot(), garbage), "host.tool-unsupported").findings
+    (finding,) = only_findings(with_tool(healthy_snapshot(), garbage), "host.tool-unsupported")
     assert finding.severity == "warning"
-    assert "'oops'" in finding.title
+    assert "'oops'" in finding.summary
 
 
 def test_unsupported_tool_nobody_uses_is_only_info() -> None:
     snapshot = replace(healthy_snapshot(), environments=())
     old_kind = ToolVersion("kind", True, "v0.11.1", False, "kind v0.11.1 is outside the tested range >=0.20 <1")
     report = evaluate(with_tool(snapshot, old_kind))
-    assert [f.severity for f in check(report, "host.tool-unsupported").findings] == ["info"]
+    assert [f.severity for f in found(report, "host.tool-unsupported")] == ["info"]
     assert not report.problems_found
 
 
 def test_docker_engine_older_than_tested_is_a_warning() -> None:
     engine = DockerEngine(True, "19.03.8", False, "engine 19.03.8 is outside the tested range >=20.10")
-    (finding,) = only_findings(replace(healthy_snapshot(), docker_engine=engine), "host.tool-unsupported").findings
-    assert "19.03.8" in finding.title
+    (finding,) = only_findings(replace(healthy_snapshot(), docker_engine=engine), "host.tool-unsupported")
+    assert "19.03.8" in finding.summary
 
 
 # -- host.disk-pressure ---------------------------------------------------------------------
@@ -255,10 +273,10 @@ def disk(used_percent: float) -> tuple[DiskFacts, ...]:
 @pytest.mark.parametrize(("used", "severity"), [(85.0, None), (85.1, "warning"), (91.0, "warning"), (96.0, "error")])
 def test_disk_pressure_warns_above_85_and_errs_above_95_percent(used: float, severity: str | None) -> None:
     result = only_findings(replace(healthy_snapshot(), disks=disk(used)), "host.disk-pressure")
-    assert [f.severity for f in result.findings] == ([severity] if severity else [])
+    assert [f.severity for f in result] == ([severity] if severity else [])
     if severity:
-        assert f"{used:g}% used" in result.findings[0].title
-        assert "docker system prune" in result.findings[0].fix
+        assert f"{used:g}% used" in result[0].summary
+        assert result[0].fix.commands == ("docker system prune",)
 
 
 def test_disk_pressure_is_skipped_when_nothing_could_be_measured() -> None:
@@ -270,17 +288,18 @@ def test_disk_pressure_is_skipped_when_nothing_could_be_measured() -> None:
 
 def test_low_inotify_limits_are_a_warning_with_the_sysctl_fix() -> None:
     snapshot = replace(healthy_snapshot(), inotify_max_user_watches=8192, inotify_max_user_instances=128)
-    (finding,) = only_findings(snapshot, "host.inotify-low").findings
+    (finding,) = only_findings(snapshot, "host.inotify-low")
     assert finding.severity == "warning"
-    assert finding.fix.startswith("sudo sysctl fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512;")
-    assert "/etc/sysctl.d/" in finding.fix
+    now, persist = finding.fix.commands
+    assert now == "sudo sysctl fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512"
+    assert persist.endswith("| sudo tee /etc/sysctl.d/99-kenv-inotify.conf")
 
 
 def test_inotify_fix_never_lowers_a_limit_that_is_already_high() -> None:
     snapshot = replace(healthy_snapshot(), inotify_max_user_watches=1048576, inotify_max_user_instances=128)
-    (finding,) = only_findings(snapshot, "host.inotify-low").findings
-    assert "max_user_instances=512" in finding.fix
-    assert "max_user_watches" not in finding.fix
+    (finding,) = only_findings(snapshot, "host.inotify-low")
+    assert finding.fix.commands[0] == "sudo sysctl fs.inotify.max_user_instances=512"
+    assert "max_user_watches" not in " ".join(finding.fix.commands)
 
 
 def test_inotify_is_skipped_where_the_limits_cannot_be_read() -> None:
@@ -293,16 +312,17 @@ def test_inotify_is_skipped_where_the_limits_cannot_be_read() -> None:
 
 def test_port_of_a_stopped_environment_held_by_another_process_is_an_error() -> None:
     stopped = EnvironmentFacts("qa", "k3d", "stopped", None, ports(bindable=False, base=18007))
-    (finding,) = only_findings(replace(healthy_snapshot(), environments=(stopped,)), "host.port-taken").findings
+    (finding,) = only_findings(replace(healthy_snapshot(), environments=(stopped,)), "host.port-taken")
     assert finding.severity == "error"
-    assert "port 18007" in finding.title
-    assert "http of environment 'qa'" in finding.title
-    assert "--http-port" in finding.fix
+    assert "port 18007" in finding.summary
+    assert "http of environment 'qa'" in finding.summary
+    assert "--http-port" in finding.fix.summary
+    assert finding.fix.commands == ("ss -ltnp 'sport = :18007'",)
 
 
 def test_port_of_an_environment_in_unknown_state_is_only_a_warning() -> None:
     unknown = EnvironmentFacts("qa", "k3d", "unknown", None, ports(bindable=False))
-    (finding,) = check(evaluate(replace(healthy_snapshot(), environments=(unknown,))), "host.port-taken").findings
+    (finding,) = found(evaluate(replace(healthy_snapshot(), environments=(unknown,))), "host.port-taken")
     assert finding.severity == "warning"
 
 
@@ -310,7 +330,7 @@ def test_ports_of_a_running_environment_are_its_own() -> None:
     running = EnvironmentFacts("qa", "k3d", "running", None, ports(bindable=False))
     result = check(evaluate(replace(healthy_snapshot(), environments=(running,))), "host.port-taken")
     assert result.status == "ok"
-    assert result.findings == ()
+    assert found(evaluate(replace(healthy_snapshot(), environments=(running,))), "host.port-taken") == []
 
 
 # -- host.subnet-clash ----------------------------------------------------------------------
@@ -319,16 +339,16 @@ def test_ports_of_a_running_environment_are_its_own() -> None:
 def test_subnet_overlapping_a_foreign_docker_network_is_an_error() -> None:
     networks = (*(healthy_snapshot().docker_networks or ()), NetworkFacts("corp-vpn", ("10.200.0.0/22",)))
     result = only_findings(replace(healthy_snapshot(), docker_networks=networks), "host.subnet-clash")
-    assert [f.severity for f in result.findings] == ["error", "error"]
-    assert "subnet 10.200.0.0/24 of environment 'dev' overlaps Docker network 'corp-vpn'" in result.findings[0].title
-    assert "docker network rm corp-vpn" in result.findings[0].fix
+    assert [f.severity for f in result] == ["error", "error"]
+    assert "subnet 10.200.0.0/24 of environment 'dev' overlaps Docker network 'corp-vpn'" in result[0].summary
+    assert result[0].fix.commands == ("docker network rm corp-vpn",)
 
 
 def test_an_environments_own_network_is_no_clash_but_another_environments_is() -> None:
     # k3d-dev carries minikube-qa's subnet: that network is not minikube-qa's own.
     networks = (NetworkFacts("k3d-dev", ("10.200.1.0/24",)),)
-    (finding,) = check(evaluate(replace(healthy_snapshot(), docker_networks=networks)), "host.subnet-clash").findings
-    assert "environment 'minikube-qa'" in finding.title
+    (finding,) = found(evaluate(replace(healthy_snapshot(), docker_networks=networks)), "host.subnet-clash")
+    assert "environment 'minikube-qa'" in finding.summary
 
 
 def test_subnet_clash_is_skipped_without_docker_networks() -> None:
@@ -342,11 +362,11 @@ REQUIRED_NO_PROXY = ["localhost", "127.0.0.1", "10.200.0.0/16", *IN_CLUSTER, "lo
 
 def test_proxy_without_no_proxy_is_a_warning_listing_every_entry_to_add() -> None:
     snapshot = replace(healthy_snapshot(), proxy={"HTTPS_PROXY": "http://***@proxy.corp:3128"})
-    (finding,) = only_findings(snapshot, "host.proxy-no-proxy").findings
+    (finding,) = only_findings(snapshot, "host.proxy-no-proxy")
     assert finding.severity == "warning"
-    assert finding.title == "HTTPS_PROXY is set but NO_PROXY is not set"
+    assert finding.summary == "HTTPS_PROXY is set but NO_PROXY is not set"
     value = ",".join(REQUIRED_NO_PROXY)
-    assert finding.fix.startswith(f"export NO_PROXY={value} no_proxy={value}")
+    assert finding.fix.commands == (f"export NO_PROXY={value} no_proxy={value}",)
 
 
 def test_no_proxy_with_covering_cidrs_and_domains_passes() -> None:
@@ -360,9 +380,9 @@ def test_no_proxy_with_covering_cidrs_and_domains_passes() -> None:
 def test_partial_no_proxy_names_exactly_the_missing_entries_and_keeps_the_rest() -> None:
     no_proxy = "localhost,127.0.0.1,10.200.0.0/16,10.42.0.0/15,.corp"
     snapshot = replace(healthy_snapshot(), proxy={"HTTP_PROXY": "http://proxy:3128", "NO_PROXY": no_proxy})
-    (finding,) = check(evaluate(snapshot), "host.proxy-no-proxy").findings
-    assert finding.title == "HTTP_PROXY is set but NO_PROXY does not cover 10.96.0.0/12, 10.244.0.0/16, localtest.me"
-    assert f"NO_PROXY={no_proxy},10.96.0.0/12,10.244.0.0/16,localtest.me " in finding.fix
+    (finding,) = found(evaluate(snapshot), "host.proxy-no-proxy")
+    assert finding.summary == "HTTP_PROXY is set but NO_PROXY does not cover 10.96.0.0/12, 10.244.0.0/16, localtest.me"
+    assert f"NO_PROXY={no_proxy},10.96.0.0/12,10.244.0.0/16,localtest.me " in finding.fix.commands[0]
 
 
 def test_no_proxy_matching_rules() -> None:
@@ -383,20 +403,20 @@ def test_no_proxy_set_without_a_proxy_is_fine() -> None:
 def test_crlf_scripts_are_a_warning_listing_ten_with_the_sed_fix() -> None:
     files = tuple(f"scripts/s{i:02}.sh" for i in range(12))
     snapshot = replace(healthy_snapshot(), scripts=ScriptScan("/src/project", 250, False, (*files, "bin/run")))
-    (finding,) = only_findings(snapshot, "host.crlf-script").findings
+    (finding,) = only_findings(snapshot, "host.crlf-script")
     assert finding.severity == "warning"
-    assert "13 shell scripts" in finding.title
-    assert "scripts/s09.sh and 3 more" in finding.title
-    assert "scripts/s10.sh" not in finding.title
-    assert finding.fix.startswith("sed -i 's/\\r$//' scripts/s00.sh ")
-    assert "'*.sh text eol=lf'" in finding.fix
+    assert "13 shell scripts" in finding.summary
+    assert "scripts/s09.sh and 3 more" in finding.summary
+    assert "scripts/s10.sh" not in finding.summary
+    assert finding.fix.commands[0].startswith("sed -i 's/\\r$//' scripts/s00.sh ")
+    assert "'*.sh text eol=lf'" in finding.fix.summary
 
 
 def test_crlf_script_without_sh_suffix_gets_its_own_gitattributes_line() -> None:
     snapshot = replace(healthy_snapshot(), scripts=ScriptScan("/src/project", 3, False, ("bin/run",)))
-    (finding,) = check(evaluate(snapshot), "host.crlf-script").findings
-    assert "'bin/run text eol=lf'" in finding.fix
-    assert "*.sh" not in finding.fix
+    (finding,) = found(evaluate(snapshot), "host.crlf-script")
+    assert "'bin/run text eol=lf'" in finding.fix.summary
+    assert "*.sh" not in finding.fix.summary
 
 
 def test_capped_scan_says_so() -> None:
@@ -409,26 +429,88 @@ def test_capped_scan_says_so() -> None:
 # -- the engine -----------------------------------------------------------------------------
 
 
-def test_a_crashing_rule_becomes_a_finding_and_the_others_still_run() -> None:
-    def broken(snapshot: HostSnapshot) -> Verdict:
+def test_a_crashing_rule_becomes_the_engines_finding_and_the_others_still_run() -> None:
+    def broken(snapshot: HostSnapshot) -> Iterator[Finding]:
+        yield from ()
         raise KeyError(snapshot.default_provider)
 
-    report = evaluate(healthy_snapshot(), rules=[Rule("host.broken", "never works", broken), *RULES])
+    crashing: Rule[HostSnapshot] = Rule("host.broken", "warning", "never works", "d", "b", "g", broken, (), "host")
+    report = evaluate(healthy_snapshot(), rules=[crashing, *RULES])
     assert check(report, "host.broken").status == "problem"
     (finding,) = report.findings
-    assert finding.id == RULE_CRASHED
-    assert "host.broken crashed (KeyError: 'k3d')" in finding.title
+    assert (finding.rule, finding.object) == (RULE_CRASHED, "Rule//host.broken")
+    assert "host.broken crashed (KeyError: 'k3d')" in finding.summary
+    assert finding.evidence[0].startswith("at test_host_rules.py:")
     assert [c.status for c in report.checks[1:]] == ["ok"] * len(RULES)
     assert report.problems_found
+    # kenv's own bug is shown but never stops `kenv up`
+    assert report.blocking == 0
 
 
 def test_skipped_rules_are_reported_and_unknown_ids_refused() -> None:
     snapshot = replace(healthy_snapshot(), inotify_max_user_watches=1)
     report = evaluate(snapshot, skip=["host.inotify-low"])
     assert check(report, "host.inotify-low").status == "skipped"
+    assert check(report, "host.inotify-low").summary == "skipped on request (--skip)"
+    assert "host.inotify-low" not in report.report.rules
     assert not report.problems_found
     with pytest.raises(InvalidInput, match=r"unknown rule id\(s\): host\.nope"):
         evaluate(snapshot, skip=["host.nope"])
+
+
+def test_a_rule_whose_part_is_missing_is_skipped_by_the_engine_and_says_why() -> None:
+    snapshot = replace(healthy_snapshot(), inotify_max_user_watches=None, inotify_max_user_instances=None, disks=())
+    report = evaluate(snapshot)
+    assert [(s.rule, s.needs) for s in report.report.skipped] == [
+        ("host.disk-pressure", ("disks",)),
+        ("host.inotify-low", ("inotify",)),
+    ]
+    assert check(report, "host.inotify-low").summary == "inotify limits are not readable here (not Linux)"
+    assert report.to_dict()["skipped"][0] == {"rule": "host.disk-pressure", "needs": ["disks"]}
+
+
+def test_every_host_rule_is_an_engine_rule_with_a_doc_and_examples() -> None:
+    assert len(RULES) == 10
+    for host_rule in RULES:
+        assert host_rule.scope == "host"
+        assert host_rule.severity in ("info", "warning", "error", "critical")
+        assert host_rule.doc and host_rule.bad and host_rule.good and host_rule.summary
+        assert set(host_rule.needs) <= set(PARTS)
+        assert host_rule.to_dict()["scope"] == "host"
+    assert {r.id for r in RULES if r.severity == "critical"} == {"host.docker-unreachable", "host.tool-missing"}
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "broken"),
+    [
+        ("host.inventory-unreadable", {"environments": (), "inventory_error": "database is locked"}),
+        ("host.docker-unreachable", {"docker_engine": DockerEngine(False, None, False, "no engine")}),
+        ("host.tool-unsupported", {"docker_engine": DockerEngine(True, "19.03.8", False, "engine 19.03.8")}),
+        ("host.disk-pressure", {"disks": (DiskFacts("Docker root", "/", 100 * GIB, GIB, 99.0),)}),
+        ("host.inotify-low", {"inotify_max_user_instances": 128}),
+        ("host.port-taken", {"environments": (EnvironmentFacts("qa", "k3d", "stopped", None, ports(bindable=False)),)}),
+        ("host.subnet-clash", {"docker_networks": (NetworkFacts("vpn", ("10.200.0.0/16",)),)}),
+        ("host.proxy-no-proxy", {"proxy": {"HTTPS_PROXY": "http://proxy:3128"}}),
+        ("host.crlf-script", {"scripts": ScriptScan("/src", 3, False, ("a.sh",))}),
+    ],
+)
+def test_each_host_rule_alone_through_the_engine_passes_healthy_and_fails_broken(
+    rule_id: str, broken: dict[str, Any]
+) -> None:
+    (only,) = [r for r in RULES if r.id == rule_id]
+    healthy = evaluate(healthy_snapshot(), rules=[only])
+    assert healthy.findings == () and healthy.report.skipped == ()
+    failing = evaluate(replace(healthy_snapshot(), **broken), rules=[only])
+    assert failing.findings and {f.rule for f in failing.findings} == {rule_id}
+    assert all(f.object == HOST_OBJECT and f.evidence and f.fix.summary for f in failing.findings)
+    assert failing.problems_found
+
+
+def test_tool_missing_alone_through_the_engine() -> None:
+    (only,) = [r for r in RULES if r.id == "host.tool-missing"]
+    assert evaluate(healthy_snapshot(), rules=[only]).findings == ()
+    (finding,) = evaluate(with_tool(healthy_snapshot(), tool("docker", found=False)), rules=[only]).findings
+    assert (finding.rule, finding.severity) == ("host.tool-missing", "critical")
 
 
 def test_rule_ids_are_unique_and_namespaced() -> None:
@@ -448,7 +530,7 @@ def test_report_json_shape_is_stable_and_yaml_safe() -> None:
     ]  # fmt: skip
     assert list(data["findings"][0]["fix"]) == ["summary", "commands", "risk", "automatic"]
     assert [f["severity"] for f in data["findings"]] == ["error", "warning"]
-    assert data["summary"] == {"errors": 1, "warnings": 1, "info": 0}
+    assert data["summary"] == {"critical": 0, "errors": 1, "warnings": 1, "info": 0}
     assert data["snapshot"]["tools"][0] == {
         "name": "docker",
         "found": True,
@@ -604,8 +686,8 @@ def test_parse_version() -> None:
 def test_many_environments_using_a_missing_tool_are_counted_not_listed() -> None:
     fleet = tuple(EnvironmentFacts(f"env{i:03}", "kind", "stopped", None) for i in range(200))
     snapshot = with_tool(replace(healthy_snapshot(), environments=fleet), tool("kind", found=False))
-    (finding,) = check(evaluate(snapshot), "host.tool-missing").findings
-    assert finding.title == (
+    (finding,) = found(evaluate(snapshot), "host.tool-missing")
+    assert finding.summary == (
         "kind is not installed (not on PATH), but 200 environments (env000, env001, env002, env003, env004 "
         "and 195 more) use it"
     )
@@ -624,9 +706,9 @@ def test_scan_paths_names_what_it_found_as_the_paths_were_given(tmp_path: Path) 
     assert scan.files_seen == 4
     assert scan.roots == (str(repo), str(tmp_path / "one.sh"), str(tmp_path / "fine.sh"), str(tmp_path / "gone"))
     assert scan.unreadable == (str(tmp_path / "gone"),)
-    (finding,) = check(evaluate(replace(healthy_snapshot(), scripts=scan)), "host.crlf-script").findings
+    (finding,) = found(evaluate(replace(healthy_snapshot(), scripts=scan)), "host.crlf-script")
     # .gitattributes lines are relative to the scanned repository, not to where kenv ran.
-    assert "'bin/run text eol=lf'" in finding.fix
+    assert "'bin/run text eol=lf'" in finding.fix.summary
 
 
 def test_scan_paths_under_the_working_directory_stay_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

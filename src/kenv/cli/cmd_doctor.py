@@ -6,28 +6,20 @@ is the diagnosis (`DoctorGroup`)."""
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 
+from kenv.cli.doctor_render import SEVERITIES, render_report
 from kenv.cli.host_report import render_host_report, run_host_preflight
 from kenv.cli.main import App
 from kenv.cli.options import complete_environment_names
 from kenv.cli.render import emit, output_option
 from kenv.errors import InvalidInput, ProblemsFound
 
-if TYPE_CHECKING:
-    from kenv.doctor.engine import Report
-    from kenv.doctor.findings import Finding
-
-SEVERITIES = ("info", "warning", "error", "critical")
 DIAGNOSE = "diagnose"
 # Subcommands defined in modules of their own, imported only when named.
 LAZY_SUBCOMMANDS = {"snapshot": ("kenv.cli.doctor_snapshot", "snapshot")}
-COLOURS = {"critical": ("magenta", True), "error": ("red", True), "warning": ("yellow", False), "info": ("cyan", False)}
 
 JSON_HELP = """\b
 -o json (schema kenv.doctor/v1; keys are stable):
@@ -225,22 +217,34 @@ def _check_fix_options(env_name: str | None, snapshot_path: Path | None, fix: bo
         raise InvalidInput("--fix needs an environment", hint="kenv doctor ENV --fix")
 
 
-@doctor.command("rules", short_help="List the cluster rules: id, severity, what each checks.")
+@doctor.command("rules", short_help="List the rules, cluster and host: id, severity, what each checks.")
+@click.option(
+    "--scope",
+    type=click.Choice(("all", "cluster", "host")),
+    default="all",
+    show_default=True,
+    help="Only the rules judging a cluster (kenv doctor ENV) or this machine (kenv doctor host).",
+)
 @output_option(("table", "json"))
-def rules(output: str) -> None:
-    """List the cluster rules: id, severity and what each checks; `-o json` adds the doc, a bad
-    and a good example, and the snapshot parts each needs.
+def rules(scope: str, output: str) -> None:
+    """List the rules: id, scope (cluster: `kenv doctor ENV`; host: `kenv doctor host` and
+    `kenv up`'s preflight), severity (the worst it finds) and what each checks; `-o json` adds the
+    doc, a bad and a good example, and the snapshot parts each needs.
 
     \b
     Examples:
       kenv doctor rules
+      kenv doctor rules --scope host
       kenv doctor rules -o json | jq -r '.[] | select(.severity == "critical") | .id'
     """
     from kenv.doctor.engine import all_rules
+    from kenv.doctor.host_rules import RULES as HOST_RULES
 
-    data = [rule.to_dict() for rule in all_rules()]
+    cluster = [rule.to_dict() for rule in all_rules()]
+    data = [item for item in (*cluster, *(rule.to_dict() for rule in HOST_RULES)) if scope in ("all", item["scope"])]
     if output == "table":
-        emit(data, "table", columns=[("ID", "id"), ("SEVERITY", "severity"), ("CHECKS", "summary")], wrap=("summary",))
+        columns = [("ID", "id"), ("SCOPE", "scope"), ("SEVERITY", "severity"), ("CHECKS", "summary")]
+        emit(data, "table", columns=columns, wrap=("summary",))
     else:
         emit(data, output)
 
@@ -266,17 +270,19 @@ def rules(output: str) -> None:
 def host(app: App, output: str, skip: tuple[str, ...], scan: tuple[Path, ...]) -> None:
     """Preflight this machine: Docker engine, tool versions, free disk, inotify limits, ports and
     subnets of the inventory's environments, proxy settings, and CRLF shell scripts in the paths
-    given with --scan (never the current directory). Prints one line per passed check, then a
-    table of findings with fixes, fitted to the terminal.
+    given with --scan (never the current directory). The host rules (`kenv doctor rules --scope
+    host`) run on the doctor's engine: one line per passed check says what it saw, then the
+    findings as `kenv doctor ENV` prints them (severity, what is wrong, why, the fix and its
+    commands), worst first, wrapped to the terminal.
 
     `-o json` is the cluster diagnosis's schema (kenv.doctor/v1): "findings" with "rule" (the
-    check's id), "severity", "object" ("Host//localhost"), "summary", "evidence" (why it
-    matters), "fix" ({"summary", "commands": [], "risk", "automatic": false}); "skipped" checks
-    with why; then "checks", "summary" (counts) and "snapshot" (the facts judged). Before, each
-    finding was {"id", "severity", "title", "explanation", "fix"}: read "rule", "summary",
-    "evidence"[0] and "fix"."summary" instead.
+    check's id), "severity" (info, warning, error, critical), "object" ("Host//localhost", or
+    "Rule//ID" for a rule that crashed), "summary", "evidence" (why it matters), "fix"
+    ({"summary", "commands", "risk", "automatic": false}); "skipped" [{"rule", "needs": [part]}]
+    for rules whose input is missing; then "checks" [{"id", "title", "status", "summary"}],
+    "summary" ({"critical", "errors", "warnings", "info"}) and "snapshot" (the facts judged).
 
-    Exit codes: 0 nothing to fix (info findings aside), 3 errors or warnings found.
+    Exit codes: 0 nothing to fix (info findings aside), 3 warnings or worse found.
 
     \b
     Examples:
@@ -289,66 +295,3 @@ def host(app: App, output: str, skip: tuple[str, ...], scan: tuple[Path, ...]) -
     render_host_report(report, output)
     if report.problems_found:
         raise ProblemsFound("the host check found problems (see above)")
-
-
-# -- the table -------------------------------------------------------------------------------
-
-
-def _colour() -> bool:
-    """Colour only for a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-def _severity(label: str, colour: bool) -> str:
-    word = f"{label.upper():<8}"
-    if not colour:
-        return word
-    fg, bold = COLOURS.get(label, ("white", False))
-    return click.style(word, fg=fg, bold=bold)
-
-
-def render_report(report: Report) -> None:
-    """The cause tree: each finding's block indented under the finding it is caused by."""
-    colour = _colour()
-    depths = _depths(report.findings)
-    for finding in report.findings:
-        _render_finding(finding, depths.get(finding.id, 0), colour)
-    for skip in report.skipped:
-        click.echo(
-            f"skipped: {skip.rule} needs {', '.join(skip.needs)} (not in the snapshot; kenv doctor snapshot has it)"
-        )
-    counts = [f"{report.count(s)} {s}" for s in reversed(SEVERITIES) if report.count(s)]
-    if report.findings:
-        roots = sum(1 for f in report.findings if f.caused_by is None)
-        click.echo(
-            f"{len(report.findings)} finding(s) ({', '.join(counts)}), {roots} root cause(s); -o json for every detail"
-        )
-    else:
-        click.echo(f"No problems found ({len(report.rules)} rules).")
-
-
-def _depths(findings: tuple[Finding, ...]) -> dict[str, int]:
-    depths: dict[str, int] = {}
-    for finding in findings:  # tree order: a cause is always before what it causes
-        depths[finding.id] = depths.get(finding.caused_by or "", -1) + 1 if finding.caused_by else 0
-    return depths
-
-
-def _render_finding(finding: Finding, depth: int, colour: bool) -> None:
-    pad = "    " * depth
-    lead = "\u2514\u2500 " if depth else ""
-    click.echo(f"{pad}{lead}{_severity(finding.severity, colour)} {finding.object}  [{finding.rule}]")
-    inner = pad + ("   " if depth else "") + "  "
-    lines: list[Any] = [finding.summary]
-    lines += [f"- {line}" for line in finding.evidence]
-    if finding.symptoms:
-        shown = ", ".join(finding.symptoms[:5]) + (
-            f" and {len(finding.symptoms) - 5} more" if len(finding.symptoms) > 5 else ""
-        )
-        lines.append(f"symptoms: {shown}")
-    applies = "kenv can apply it" if finding.fix.automatic else "by hand"
-    lines.append(f"fix ({finding.fix.risk} risk, {applies}): {finding.fix.summary}")
-    lines += [f"  $ {command}" for command in finding.fix.commands]
-    for line in lines:
-        click.echo(f"{inner}{line}")
-    click.echo("")

@@ -14,7 +14,6 @@ from kenv.cli.render import emit, terminal_width, truncate
 if TYPE_CHECKING:
     from kenv.doctor.host_rules import HostReport
 
-FINDING_COLUMNS = [("SEVERITY", "severity"), ("ID", "id"), ("FINDING", "title"), ("FIX", "fix")]
 STATUS_LABELS = {"ok": "ok", "skipped": "skip"}
 
 
@@ -41,22 +40,20 @@ def run_host_preflight(app: App, *, skip: Collection[str] = (), scan: Sequence[P
 
 
 def render_host_report(report: HostReport, output: str) -> None:
+    """One line per check that passed or was skipped on request (what was looked at), then the
+    findings as `kenv doctor ENV` shows them: the same renderer, the same JSON."""
     if output != "table":
         emit(report.to_dict(), output)
         return
-    width = max(len(check.id) for check in report.checks)
+    from kenv.cli.doctor_render import render_report
+    from kenv.doctor.host_rules import SKIPPED_ON_REQUEST, missing_text
+
+    shown = [check for check in report.checks if check.status == "ok" or check.summary == SKIPPED_ON_REQUEST]
+    width = max((len(check.id) for check in shown), default=0)
     screen = terminal_width()
-    for check in report.checks:
-        if check.status in STATUS_LABELS:
-            line = f"{STATUS_LABELS[check.status]:<5} {check.id:<{width}}  {check.summary}"
-            click.echo(line if screen is None else truncate(line, screen))
-    findings = [finding.to_dict() for finding in report.findings]
-    if findings:
+    for check in shown:
+        line = f"{STATUS_LABELS[check.status]:<5} {check.id:<{width}}  {check.summary}"
+        click.echo(line if screen is None else truncate(line, screen))
+    if shown:
         click.echo("")
-        # What is wrong and how to fix it are read in full: wrapped, never cut.
-        emit(findings, "table", columns=FINDING_COLUMNS, wrap=("title", "fix"))
-    errors, warnings, info = report.count("error"), report.count("warning"), report.count("info")
-    if report.problems_found:
-        click.echo(f"\n{errors} error(s), {warnings} warning(s), {info} info; `-o yaml` explains why each matters")
-    else:
-        click.echo(f"\nNo problems found ({len(report.checks)} checks{f', {info} info' if info else ''}).")
+    render_report(report.report, lacks=missing_text, noun="checks")

@@ -1,4 +1,7 @@
-"""Runs the cluster rules over a snapshot and links what they find into cause chains.
+"""Runs the rules over a snapshot and links what they find into cause chains.
+
+The cluster rules judge an `Index` over a cluster snapshot, the host rules a `HostSnapshot`
+(`judge` runs either: it knows only a rule's id, needs and check).
 
 Rules are pure and independent: each reads the shared `Index` and yields findings, and may name
 `suspects`, objects whose own finding (if any rule made one) is its cause. The engine then links
@@ -13,18 +16,19 @@ from __future__ import annotations
 import gc
 import logging
 import traceback
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from kenv.doctor.findings import SCHEMA, SEVERITY_RANK, Finding, Fix, Skipped, at_or_above
 from kenv.doctor.index import Index, SnapshotLike
-from kenv.doctor.rules import Rule, load_rules
+from kenv.doctor.rules import ClusterRule, Rule, load_rules
 from kenv.errors import InvalidInput
 
 log = logging.getLogger("kenv.doctor")
 
 RULE_CRASHED = "doctor.rule-crashed"
+Subject = TypeVar("Subject")
 
 
 @dataclass(frozen=True)
@@ -55,17 +59,17 @@ class Report:
         return depth
 
 
-_LOADED: list[tuple[Rule, ...]] = []
+_LOADED: list[tuple[ClusterRule, ...]] = []
 
 
-def all_rules() -> tuple[Rule, ...]:
+def all_rules() -> tuple[ClusterRule, ...]:
     """Every rule, its modules imported on first use (kenv doctor host never pays for them)."""
     if not _LOADED:
         _LOADED.append(load_rules())
     return _LOADED[0]
 
 
-def select_rules(ids: Collection[str] = ()) -> tuple[Rule, ...]:
+def select_rules(ids: Collection[str] = ()) -> tuple[ClusterRule, ...]:
     """The rules named (all when none is); an unknown id is refused with the known ones listed."""
     rules = all_rules()
     if not ids:
@@ -80,7 +84,7 @@ def select_rules(ids: Collection[str] = ()) -> tuple[Rule, ...]:
     return tuple(rule for rule in rules if rule.id in ids)
 
 
-def analyse(snapshot: SnapshotLike, rules: Sequence[Rule] | None = None, warnings: Iterable[str] = ()) -> Report:
+def analyse(snapshot: SnapshotLike, rules: Sequence[ClusterRule] | None = None, warnings: Iterable[str] = ()) -> Report:
     # The indexes and findings are hundreds of thousands of small acyclic objects: the cyclic
     # collector would walk them again and again for nothing (a third of the time at 10,000 pods).
     collecting = gc.isenabled()
@@ -92,34 +96,42 @@ def analyse(snapshot: SnapshotLike, rules: Sequence[Rule] | None = None, warning
             gc.enable()
 
 
-def _analyse(snapshot: SnapshotLike, chosen: tuple[Rule, ...], warnings: tuple[str, ...]) -> Report:
-    index = Index(snapshot)
+def _analyse(snapshot: SnapshotLike, chosen: tuple[ClusterRule, ...], warnings: tuple[str, ...]) -> Report:
+    return judge(Index(snapshot), chosen, snapshot.has, warnings)
+
+
+def judge(
+    subject: Subject, chosen: Sequence[Rule[Subject]], has: Callable[[str], bool], warnings: tuple[str, ...] = ()
+) -> Report:
+    """Run rules over what they judge (a cluster's index, the host's snapshot), the same way for
+    both: a rule missing a part (`has`) is skipped, a crash is a finding, then the links."""
     found: list[Finding] = []
     skipped: list[Skipped] = []
     for rule in chosen:
-        missing = tuple(part for part in rule.needs if not snapshot.has(part))
+        missing = tuple(part for part in rule.needs if not has(part))
         if missing:
             skipped.append(Skipped(rule.id, missing))
             continue
         try:
-            found.extend(rule.check(index))
+            found.extend(rule.check(subject))
         except Exception as exc:
             log.debug("rule %s crashed", rule.id, exc_info=True)
-            where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-            found.append(
-                Finding(
-                    rule=RULE_CRASHED,
-                    severity="error",
-                    object=f"Rule//{rule.id}",
-                    summary=f"rule {rule.id} crashed ({type(exc).__name__}: {exc}); the other rules ran",
-                    evidence=(f"at {where.filename.rsplit('/', 1)[-1]}:{where.lineno} in {where.name}",)
-                    if where
-                    else (),
-                    fix=Fix("report it with the snapshot (kenv doctor --debug shows the traceback)", (), "low", False),
-                )
-            )
+            found.append(crashed(rule.id, exc))
     order = {rule.id: position for position, rule in enumerate(chosen)}
     return Report(tuple(link(found, order)), tuple(skipped), tuple(r.id for r in chosen), warnings)
+
+
+def crashed(rule_id: str, exc: Exception) -> Finding:
+    """What a rule that raised leaves behind: a finding naming it and where it broke."""
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    return Finding(
+        rule=RULE_CRASHED,
+        severity="error",
+        object=f"Rule//{rule_id}",
+        summary=f"rule {rule_id} crashed ({type(exc).__name__}: {exc}); the other rules ran",
+        evidence=(f"at {where.filename.rsplit('/', 1)[-1]}:{where.lineno} in {where.name}",) if where else (),
+        fix=Fix("report it with the snapshot (kenv doctor --debug shows the traceback)", (), "low", False),
+    )
 
 
 def _unique(findings: Iterable[Finding]) -> list[Finding]:

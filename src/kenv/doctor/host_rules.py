@@ -1,10 +1,16 @@
-"""Host preflight rules: pure functions over a HostSnapshot.
+"""Host preflight rules: rules of the doctor's engine over a HostSnapshot of this machine.
 
-Each rule has an id (`host.<what-is-wrong>`), a title saying what it checks, and returns a
-Verdict: the problems it found (severity, what is wrong, why it matters, how to fix it) or, when
-it passed, one line saying what it saw, so a clean run still shows what was checked. A rule whose
-input is missing (no Docker engine, not Linux) is skipped, never silently passed. `evaluate` runs
-every rule; one that crashes becomes a `host.rule-crashed` finding and the others still run.
+Each rule is a `rules.Rule[HostSnapshot]` (scope `host`) with a stable id (`host.<what>`), the
+doctor's severity scale, a doc with a bad and a good example, the snapshot parts it needs, and a
+check yielding `Finding`s on `Host//localhost`: what is wrong (summary), why it matters
+(evidence) and how to fix it. `engine.judge` runs them as it runs the cluster rules: a rule whose
+part is missing (no Docker engine, not Linux, nothing to scan) is skipped and listed as such, one
+that crashes is a `doctor.rule-crashed` finding and the others still run. Each rule also says
+what it saw (`seen`), so a clean run still shows what was checked.
+
+Severities: critical when nothing can work (no Docker engine, no docker CLI), error when an
+environment cannot be created or started (a missing tool it uses, a held port, a clashing subnet,
+a full disk), warning when things will fail later or by chance, info for what is worth knowing.
 """
 
 from __future__ import annotations
@@ -12,26 +18,25 @@ from __future__ import annotations
 import ipaddress
 import logging
 import shlex
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from kenv.catalogue import CATALOGUE, facts_for
-from kenv.doctor.findings import SCHEMA, SEVERITY_RANK, Fix
-from kenv.doctor.findings import Finding as DoctorFinding
+from kenv.doctor.engine import RULE_CRASHED, Report, judge
+from kenv.doctor.findings import SEVERITY_RANK, Finding, Fix, Severity, Skipped
 from kenv.doctor.host_snapshot import DiskFacts, EnvironmentFacts, HostSnapshot
+from kenv.doctor.rules import Rule
 from kenv.errors import InvalidInput
 from kenv.runtime.process import INSTALL_HINTS
 from kenv.runtime.tools import TESTED_RANGES, TOOLS, ToolVersion
 
 log = logging.getLogger("kenv.doctor")
 
-# The host rules use three of the doctor's four severities (nothing on a host is `critical`).
-Severity = Literal["error", "warning", "info"]
 # The object of every host finding (`Kind/namespace/name`, cluster-scoped form): this machine.
 HOST_OBJECT = "Host//localhost"
 Status = Literal["ok", "problem", "skipped"]
-SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
+HostRule = Rule[HostSnapshot]
 
 DISK_WARNING_PERCENT = 85.0
 DISK_ERROR_PERCENT = 95.0
@@ -40,63 +45,49 @@ INOTIFY_MIN_INSTANCES = 512
 MAX_LISTED_SCRIPTS = 10
 # Names listed in one finding before "and N more": a fleet of 200 must not make a 2,000-character line.
 MAX_LISTED_NAMES = 5
-RULE_CRASHED = "host.rule-crashed"
 # Not running: nothing of the environment's own should hold its ports, so a holder is a stranger.
 STOPPED_STATUSES = frozenset({"stopped", "failed", "absent"})
 
-
-@dataclass(frozen=True)
-class Problem:
-    severity: Severity
-    title: str  # one line: what is wrong
-    explanation: str  # why it matters
-    fix: str  # one line: how to fix it
-
-
-@dataclass(frozen=True)
-class Verdict:
-    problems: tuple[Problem, ...] = ()
-    summary: str = ""  # what the rule saw (shown when it passed or was skipped)
-    skipped: bool = False
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    title: str
-    check: Callable[[HostSnapshot], Verdict]
+# The parts of a HostSnapshot a rule can need, and what it means when one is missing.
+PARTS: dict[str, Callable[[HostSnapshot], bool]] = {
+    "docker-cli": lambda s: (tool := s.tool("docker")) is not None and tool.found,
+    "docker-networks": lambda s: s.docker_networks is not None,
+    "inventory": lambda s: s.inventory_error is None,
+    "disks": lambda s: bool(s.disks),
+    "inotify": lambda s: s.inotify_max_user_watches is not None or s.inotify_max_user_instances is not None,
+    "scan-paths": lambda s: s.scripts.root is not None,
+}
+MISSING_PARTS = {
+    "docker-cli": "docker is not installed (see host.tool-missing)",
+    "docker-networks": "no Docker engine answered, so there are no networks to compare",
+    "inventory": "the inventory could not be read (see host.inventory-unreadable)",
+    "disks": "no filesystem could be measured",
+    "inotify": "inotify limits are not readable here (not Linux)",
+    "scan-paths": "nothing to scan: name the paths you deploy from with --scan PATH",
+}
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One host problem as a rule found it; `as_doctor_finding` is the same problem as the cluster
-    rules' `Finding` (kenv.doctor/v1), which is what `-o json` prints."""
+def has(snapshot: HostSnapshot) -> Callable[[str], bool]:
+    return lambda part: PARTS[part](snapshot)
 
-    id: str
-    severity: Severity
-    title: str
-    explanation: str
-    fix: str
 
-    def as_doctor_finding(self) -> DoctorFinding:
-        return DoctorFinding(
-            rule=self.id,
-            severity=self.severity,
-            object=HOST_OBJECT,
-            summary=self.title,
-            evidence=(self.explanation,),
-            # kenv applies no host fix: the text says what to run, the user runs it
-            fix=Fix(self.fix, (), "low", False),
-        )
+def missing_text(skip: Skipped) -> str:
+    """Why a host rule did not run, in words (the cluster's parts are snapshot keys)."""
+    return "; ".join(MISSING_PARTS.get(part, part) for part in skip.needs)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "severity": self.severity,
-            "title": self.title,
-            "explanation": self.explanation,
-            "fix": self.fix,
-        }
+
+def problem(
+    rule_id: str, severity: Severity, title: str, explanation: str, fix: str, commands: Iterable[str] = ()
+) -> Finding:
+    # kenv applies no host fix: the text says what to run, the user runs it
+    return Finding(
+        rule=rule_id,
+        severity=severity,
+        object=HOST_OBJECT,
+        summary=title,
+        evidence=(explanation,),
+        fix=Fix(fix, tuple(commands), "low", False),
+    )
 
 
 @dataclass(frozen=True)
@@ -105,7 +96,6 @@ class CheckResult:
     title: str
     status: Status
     summary: str
-    findings: tuple[Finding, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "status": self.status, "summary": self.summary}
@@ -113,52 +103,69 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class HostReport:
+    report: Report  # the engine's: findings (worst first), skipped rules, the rules that ran
     checks: tuple[CheckResult, ...]
     snapshot: HostSnapshot
 
     @property
-    def findings(self) -> list[Finding]:
-        found = [finding for check in self.checks for finding in check.findings]
-        return sorted(found, key=lambda f: SEVERITY_ORDER[f.severity])
+    def findings(self) -> tuple[Finding, ...]:
+        return self.report.findings
 
     def count(self, severity: Severity) -> int:
-        return sum(1 for finding in self.findings if finding.severity == severity)
+        return self.report.count(severity)
 
     @property
     def problems_found(self) -> bool:
-        """Errors or warnings; info findings are worth knowing but need no action."""
-        return self.count("error") > 0 or self.count("warning") > 0
+        """Warnings or worse; info findings are worth knowing but need no action."""
+        return self.report.fails("warning")
 
-    def doctor_findings(self) -> list[DoctorFinding]:
-        """The findings as the cluster rules' type, worst first, ids made unique (`#2`, ...)."""
-        found = [f.as_doctor_finding() for f in self.findings]
-        found.sort(key=lambda f: -SEVERITY_RANK[f.severity])
-        seen: dict[str, int] = {}
-        unique = []
-        for finding in found:
-            seen[finding.id] = seen.get(finding.id, 0) + 1
-            unique.append(finding if seen[finding.id] == 1 else replace(finding, id=f"{finding.id}#{seen[finding.id]}"))
-        return unique
+    @property
+    def blocking(self) -> int:
+        """Errors and critical problems of this machine: what stops `kenv up`. A rule that crashed
+        is kenv's bug, shown but never a reason to stop."""
+        return sum(
+            1 for f in self.findings if f.rule != RULE_CRASHED and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["error"]
+        )
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "critical": self.count("critical"),
+            "errors": self.count("error"),
+            "warnings": self.count("warning"),
+            "info": self.count("info"),
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """The `kenv.doctor/v1` document (the cluster diagnosis's keys first), then the checks
         that ran, the counts and the facts they judged."""
         return {
-            "schema": SCHEMA,
-            "findings": [finding.to_dict() for finding in self.doctor_findings()],
-            "skipped": [{"rule": c.id, "needs": [c.summary]} for c in self.checks if c.status == "skipped"],
+            **self.report.to_dict(),
             "checks": [check.to_dict() for check in self.checks],
-            "summary": {"errors": self.count("error"), "warnings": self.count("warning"), "info": self.count("info")},
+            "summary": self.summary(),
             "snapshot": self.snapshot.to_dict(),
         }
 
 
-RULES: list[Rule] = []
+RULES: list[HostRule] = []
+SEEN: dict[str, Callable[[HostSnapshot], str]] = {}
 
 
-def rule(rule_id: str, title: str) -> Callable[[Callable[[HostSnapshot], Verdict]], Callable[[HostSnapshot], Verdict]]:
-    def register(check: Callable[[HostSnapshot], Verdict]) -> Callable[[HostSnapshot], Verdict]:
-        RULES.append(Rule(rule_id, title, check))
+def rule(
+    rule_id: str,
+    severity: Severity,
+    summary: str,
+    *,
+    doc: str,
+    bad: str,
+    good: str,
+    seen: Callable[[HostSnapshot], str],
+    needs: tuple[str, ...] = (),
+) -> Callable[[Callable[[HostSnapshot], Iterator[Finding]]], Callable[[HostSnapshot], Iterator[Finding]]]:
+    """Register a host rule: `severity` is the worst it finds, `seen` what it looked at."""
+
+    def register(check: Callable[[HostSnapshot], Iterator[Finding]]) -> Callable[[HostSnapshot], Iterator[Finding]]:
+        RULES.append(Rule(rule_id, severity, summary, doc, bad, good, check, needs, "host"))
+        SEEN[rule_id] = seen
         return check
 
     return register
@@ -219,109 +226,162 @@ def _version_text(tool: ToolVersion) -> str:
 # -- rules ----------------------------------------------------------------------------------
 
 
-@rule("host.inventory-unreadable", "the inventory can be read")
-def inventory_unreadable(snapshot: HostSnapshot) -> Verdict:
+def _inventory_seen(snapshot: HostSnapshot) -> str:
+    if snapshot.inventory_error is not None:
+        return "the inventory could not be read"
+    return f"{_plural(len(snapshot.environments), 'environment')} in the inventory"
+
+
+@rule(
+    "host.inventory-unreadable",
+    "error",
+    "The inventory (SQLite file or PostgreSQL) can be read.",
+    doc=(
+        "kenv keeps every environment's ports and subnet in the inventory: without it, no environment can be "
+        "created and the port and subnet checks have nothing to check."
+    ),
+    bad="db_url = postgresql://kenv@db:5432/kenv  (the server is down: connection refused)",
+    good="db_url = postgresql://kenv@db:5432/kenv  (kenv db status: ok)",
+    seen=_inventory_seen,
+)
+def inventory_unreadable(snapshot: HostSnapshot) -> Iterator[Finding]:
     if snapshot.inventory_error is None:
-        return Verdict(summary=f"{_plural(len(snapshot.environments), 'environment')} in the inventory")
-    return Verdict(
-        problems=(
-            Problem(
-                "error",
-                f"the inventory could not be read: {snapshot.inventory_error}",
-                "kenv keeps every environment's ports and subnet there; the port and subnet checks were skipped.",
-                "start the database or point db_url at a reachable one (`kenv config show`, `kenv db status`)",
-            ),
-        )
+        return
+    yield problem(
+        "host.inventory-unreadable",
+        "error",
+        f"the inventory could not be read: {snapshot.inventory_error}",
+        "kenv keeps every environment's ports and subnet there; the port and subnet checks were skipped.",
+        "start the database or point db_url at a reachable one (`kenv config show`, `kenv db status`)",
+        ("kenv db status",),
     )
 
 
-@rule("host.docker-unreachable", "a Docker engine answers")
-def docker_unreachable(snapshot: HostSnapshot) -> Verdict:
+def _docker_seen(snapshot: HostSnapshot) -> str:
     client = snapshot.tool("docker")
-    if client is None or not client.found:
-        return Verdict(summary="docker is not installed (see host.tool-missing)", skipped=True)
+    engine = snapshot.docker_engine
+    if not engine.reachable:
+        return "the Docker engine does not answer"
+    return f"Docker engine {engine.version} answers (client {(client.version if client else None) or 'unknown'})"
+
+
+@rule(
+    "host.docker-unreachable",
+    "critical",
+    "A Docker engine answers.",
+    doc=(
+        "Every cluster kenv runs (k3d, kind, minikube's docker driver) is a set of Docker containers: without an "
+        "engine nothing can be created, started or inspected."
+    ),
+    bad="docker version: Cannot connect to the Docker daemon at unix:///var/run/docker.sock",
+    good="docker version: Server: Docker Engine - Community, Version: 27.5.1",
+    seen=_docker_seen,
+    needs=("docker-cli",),
+)
+def docker_unreachable(snapshot: HostSnapshot) -> Iterator[Finding]:
     engine = snapshot.docker_engine
     if engine.reachable:
-        return Verdict(summary=f"Docker engine {engine.version} answers (client {client.version or 'unknown'})")
+        return
     if "permission denied" in engine.detail.lower():
         fix = "add yourself to the docker group (sudo usermod -aG docker $USER), then log in again"
+        commands: tuple[str, ...] = ('sudo usermod -aG docker "$USER"',)
     else:
         fix = (
-            "start the engine (Linux: sudo systemctl start docker; macOS: start Docker Desktop or `colima start`), "
+            "start the engine (Linux: the command below; macOS: start Docker Desktop or `colima start`), "
             "or point DOCKER_HOST / `docker context use` at a running one"
         )
-    return Verdict(
-        problems=(
-            Problem(
-                "error",
-                f"the Docker engine does not answer: {engine.detail}",
-                "Every cluster kenv runs is a set of Docker containers: nothing can be created, started or "
-                "inspected without an engine, and subnets cannot be checked against Docker networks.",
-                fix,
-            ),
-        )
+        commands = ("sudo systemctl start docker",)
+    yield problem(
+        "host.docker-unreachable",
+        "critical",
+        f"the Docker engine does not answer: {engine.detail}",
+        "Every cluster kenv runs is a set of Docker containers: nothing can be created, started or "
+        "inspected without an engine, and subnets cannot be checked against Docker networks.",
+        fix,
+        commands,
     )
 
 
-@rule("host.tool-missing", "the tools kenv drives are installed")
-def tool_missing(snapshot: HostSnapshot) -> Verdict:
+def _tools_seen(snapshot: HostSnapshot) -> str:
+    return f"installed: {_names(t.name for t in snapshot.tools if t.found) or 'none'}"
+
+
+@rule(
+    "host.tool-missing",
+    "critical",
+    "The tools kenv drives (docker, kubectl, each provider's CLI in use) are installed.",
+    doc=(
+        "docker and kubectl are always needed, a provider's CLI (k3d, kind, minikube) when an environment or the "
+        "default_provider uses it. A missing docker is critical, another missing tool in use an error, one "
+        "nothing uses yet only info."
+    ),
+    bad="kind: command not found, while environment qa has provider kind",
+    good="kind v0.27.0 go1.23.6 linux/amd64",
+    seen=_tools_seen,
+)
+def tool_missing(snapshot: HostSnapshot) -> Iterator[Finding]:
     needed = required_tools(snapshot)
-    problems = []
     for tool in snapshot.tools:
         if tool.found:
             continue
         hint = INSTALL_HINTS.get(tool.name, f"install {tool.name}")
         if tool.name in needed:
-            problems.append(
-                Problem(
-                    "error",
-                    f"{tool.name} is not installed (not on PATH), but {needed[tool.name]}",
-                    f"kenv runs {tool.name} for every operation on the environments that need it.",
-                    hint,
-                )
+            yield problem(
+                "host.tool-missing",
+                "critical" if tool.name == "docker" else "error",
+                f"{tool.name} is not installed (not on PATH), but {needed[tool.name]}",
+                f"kenv runs {tool.name} for every operation on the environments that need it.",
+                hint,
             )
         else:
-            problems.append(
-                Problem(
-                    "info",
-                    f"{tool.name} is not installed; nothing uses it yet",
-                    f"Only environments with provider {tool.name} need it.",
-                    f"{hint}, before creating a {tool.name} environment",
-                )
+            yield problem(
+                "host.tool-missing",
+                "info",
+                f"{tool.name} is not installed; nothing uses it yet",
+                f"Only environments with provider {tool.name} need it.",
+                f"{hint}, before creating a {tool.name} environment",
             )
-    installed = [t.name for t in snapshot.tools if t.found]
-    return Verdict(tuple(problems), summary=f"installed: {_names(installed) or 'none'}")
 
 
-@rule("host.tool-unsupported", "tool versions are within the tested ranges")
-def tool_unsupported(snapshot: HostSnapshot) -> Verdict:
+def _versions_seen(snapshot: HostSnapshot) -> str:
+    fine = [_version_text(t) for t in snapshot.tools if t.found and t.supported]
+    return f"tested versions: {_names(fine) or 'none'}"
+
+
+@rule(
+    "host.tool-unsupported",
+    "warning",
+    "Tool versions are within the tested ranges.",
+    doc=(
+        "kenv builds each tool's command line and parses its output as they are in the tested releases; other "
+        "releases have renamed flags and changed output formats."
+    ),
+    bad="k3d version v4.4.8 (tested: >=5.4 <6)",
+    good="k3d version v5.8.3",
+    seen=_versions_seen,
+)
+def tool_unsupported(snapshot: HostSnapshot) -> Iterator[Finding]:
     needed = required_tools(snapshot)
-    problems = []
     for tool in snapshot.tools:
         if not tool.found or tool.supported:
             continue
         tested = TESTED_RANGES[tool.name]
-        severity: Severity = "warning" if tool.name in needed else "info"
-        problems.append(
-            Problem(
-                severity,
-                tool.detail,
-                f"kenv parses {tool.name}'s flags and output as they are in {tested}; others have changed them.",
-                f"install {tool.name} {tested}: {INSTALL_HINTS.get(tool.name, 'see its documentation')}",
-            )
+        yield problem(
+            "host.tool-unsupported",
+            "warning" if tool.name in needed else "info",
+            tool.detail,
+            f"kenv parses {tool.name}'s flags and output as they are in {tested}; others have changed them.",
+            f"install {tool.name} {tested}: {INSTALL_HINTS.get(tool.name, 'see its documentation')}",
         )
     engine = snapshot.docker_engine
     if engine.reachable and not engine.supported:
-        problems.append(
-            Problem(
-                "warning",
-                f"Docker {engine.detail}",
-                "Older engines lack network and cgroup features the cluster nodes rely on.",
-                f"upgrade the Docker engine to {TESTED_RANGES['docker']}",
-            )
+        yield problem(
+            "host.tool-unsupported",
+            "warning",
+            f"Docker {engine.detail}",
+            "Older engines lack network and cgroup features the cluster nodes rely on.",
+            f"upgrade the Docker engine to {TESTED_RANGES['docker']}",
         )
-    fine = [_version_text(t) for t in snapshot.tools if t.found and t.supported]
-    return Verdict(tuple(problems), summary=f"tested versions: {_names(fine) or 'none'}")
 
 
 def _disk_text(disk: DiskFacts) -> str:
@@ -329,103 +389,141 @@ def _disk_text(disk: DiskFacts) -> str:
     return f"{disk.label} ({disk.path}): {free} free of {total}, {disk.used_percent:g}% used"
 
 
-@rule("host.disk-pressure", "enough free disk for nodes and images")
-def disk_pressure(snapshot: HostSnapshot) -> Verdict:
-    if not snapshot.disks:
-        return Verdict(summary="no filesystem could be measured", skipped=True)
-    problems = []
+@rule(
+    "host.disk-pressure",
+    "error",
+    "Enough free disk for nodes and images (warning above 85% used, error above 95%).",
+    doc=(
+        "kubelet evicts pods when a node's filesystem has less than 10% available, and image pulls fail on a "
+        "full disk; the nodes' filesystems are the host's (kenv data dir, Docker root)."
+    ),
+    bad="Docker root (/var/lib/docker): 3.1 GiB free of 100.0 GiB, 97% used",
+    good="Docker root (/var/lib/docker): 40.0 GiB free of 100.0 GiB, 60% used",
+    seen=lambda snapshot: "; ".join(_disk_text(disk) for disk in snapshot.disks),
+    needs=("disks",),
+)
+def disk_pressure(snapshot: HostSnapshot) -> Iterator[Finding]:
     for disk in snapshot.disks:
         if disk.used_percent <= DISK_WARNING_PERCENT:
             continue
         severity: Severity = "error" if disk.used_percent > DISK_ERROR_PERCENT else "warning"
         limit = DISK_ERROR_PERCENT if severity == "error" else DISK_WARNING_PERCENT
-        problems.append(
-            Problem(
-                severity,
-                f"disk almost full: {_disk_text(disk)} (above {limit:g}%)",
-                "kubelet evicts pods when a node's filesystem has less than 10% available (the predecessor lost "
-                "its database pod to disk-pressure eviction at 91%), and image pulls fail on a full disk. Used "
-                "counts the blocks reserved for root, as kubelet does, so it can be more than df shows.",
-                "free space: `docker system prune` (stopped containers, unused networks, dangling images), "
-                "`docker image prune --all`, or remove environments you no longer use",
-            )
+        yield problem(
+            "host.disk-pressure",
+            severity,
+            f"disk almost full: {_disk_text(disk)} (above {limit:g}%)",
+            "kubelet evicts pods when a node's filesystem has less than 10% available (the predecessor lost "
+            "its database pod to disk-pressure eviction at 91%), and image pulls fail on a full disk. Used "
+            "counts the blocks reserved for root, as kubelet does, so it can be more than df shows.",
+            "free space: `docker system prune` removes stopped containers, unused networks and dangling images; "
+            "`docker image prune --all` every image no container uses; or remove environments you no longer use",
+            ("docker system prune",),
         )
-    return Verdict(tuple(problems), summary="; ".join(_disk_text(disk) for disk in snapshot.disks))
 
 
-@rule("host.inotify-low", "inotify limits fit several clusters")
-def inotify_low(snapshot: HostSnapshot) -> Verdict:
+def _inotify_seen(snapshot: HostSnapshot) -> str:
+    return (
+        f"max_user_watches={snapshot.inotify_max_user_watches}, "
+        f"max_user_instances={snapshot.inotify_max_user_instances}"
+    )
+
+
+@rule(
+    "host.inotify-low",
+    "warning",
+    f"inotify limits fit several clusters (max_user_watches >= {INOTIFY_MIN_WATCHES}, "
+    f"max_user_instances >= {INOTIFY_MIN_INSTANCES}).",
+    doc=(
+        "Every node container's kubelet and containerd watch files; with the distribution defaults pods fail "
+        "with 'too many open files' once a few clusters run (kind's known issue; k3d nodes hit it too)."
+    ),
+    bad="fs.inotify.max_user_instances = 128",
+    good=f"fs.inotify.max_user_instances = {INOTIFY_MIN_INSTANCES}",
+    seen=_inotify_seen,
+    needs=("inotify",),
+)
+def inotify_low(snapshot: HostSnapshot) -> Iterator[Finding]:
     watches, instances = snapshot.inotify_max_user_watches, snapshot.inotify_max_user_instances
-    if watches is None and instances is None:
-        return Verdict(summary="inotify limits not readable here (not Linux); nothing to check", skipped=True)
     low = []
     if watches is not None and watches < INOTIFY_MIN_WATCHES:
         low.append(("max_user_watches", watches, INOTIFY_MIN_WATCHES))
     if instances is not None and instances < INOTIFY_MIN_INSTANCES:
         low.append(("max_user_instances", instances, INOTIFY_MIN_INSTANCES))
-    seen = f"max_user_watches={watches}, max_user_instances={instances}"
     if not low:
-        return Verdict(summary=seen)
+        return
     # Only the low limits are raised: a host tuned above the minimum must not be lowered.
     settings = " ".join(f"fs.inotify.{name}={wanted}" for name, _, wanted in low)
-    return Verdict(
-        problems=(
-            Problem(
-                "warning",
-                "inotify limits are low: " + ", ".join(f"{name}={have} (< {wanted})" for name, have, wanted in low),
-                "Every node container's kubelet and containerd watch files; with these limits pods fail with "
-                "'too many open files' once a few clusters run (kind's known issue; k3d nodes hit it too).",
-                f"sudo sysctl {settings}; to keep it after a reboot: printf '%s\\n' {settings} "
-                "| sudo tee /etc/sysctl.d/99-kenv-inotify.conf",
-            ),
-        ),
-        summary=seen,
+    persist = f"printf '%s\\n' {settings} | sudo tee /etc/sysctl.d/99-kenv-inotify.conf"
+    yield problem(
+        "host.inotify-low",
+        "warning",
+        "inotify limits are low: " + ", ".join(f"{name}={have} (< {wanted})" for name, have, wanted in low),
+        "Every node container's kubelet and containerd watch files; with these limits pods fail with "
+        "'too many open files' once a few clusters run (kind's known issue; k3d nodes hit it too).",
+        "raise the low limits now (sysctl), and keep them after a reboot (/etc/sysctl.d/99-kenv-inotify.conf)",
+        (f"sudo sysctl {settings}", persist),
     )
 
 
-def _port_problem(env: EnvironmentFacts, purpose: str, port: int) -> Problem:
+def _port_problem(env: EnvironmentFacts, purpose: str, port: int) -> Finding:
     holder = (
-        f"find the holder with `ss -ltnp 'sport = :{port}'` (macOS: `lsof -nP -iTCP:{port} -sTCP:LISTEN`) "
-        f"and stop it, or re-register {env.name} with another --{purpose}-port"
+        f"find the holder (the command below; macOS: `lsof -nP -iTCP:{port} -sTCP:LISTEN`) and stop it, "
+        f"or re-register {env.name} with another --{purpose}-port"
     )
+    commands = (f"ss -ltnp 'sport = :{port}'",)
     if env.status in STOPPED_STATUSES:
-        return Problem(
+        return problem(
+            "host.port-taken",
             "error",
             f"port {port} ({purpose} of environment {env.name!r}, {env.status}) is held by another process",
             f"{env.name} cannot start while something else listens on its {purpose} port.",
             holder,
+            commands,
         )
-    return Problem(
+    return problem(
+        "host.port-taken",
         "warning",
         f"port {port} ({purpose} of environment {env.name!r}, status {env.status}) is bound by some process",
         f"kenv does not know whether {env.name} is running: if it is, its own cluster holds the port and all is "
         "well; if not, it cannot start until the holder goes.",
         holder,
+        commands,
     )
 
 
-@rule("host.port-taken", "allocated ports of stopped environments are free")
-def port_taken(snapshot: HostSnapshot) -> Verdict:
-    if snapshot.inventory_error is not None:
-        return Verdict(summary="inventory unreadable (see host.inventory-unreadable)", skipped=True)
-    problems = []
-    checked = 0
-    running = 0
-    for env in snapshot.environments:
-        if env.status == "running":
-            # Its own cluster publishes these ports: bound is the expected state.
-            running += 1
-            continue
-        for port in env.ports:
-            checked += 1
-            if port.bindable is False:
-                problems.append(_port_problem(env, port.purpose, port.port))
+def _ports_seen(snapshot: HostSnapshot) -> str:
     if not snapshot.environments:
-        return Verdict(summary="no environments in the inventory, so no allocated ports")
+        return "no environments in the inventory, so no allocated ports"
+    running = sum(1 for env in snapshot.environments if env.status == "running")
+    checked = sum(len(env.ports) for env in snapshot.environments if env.status != "running")
     summary = f"{_plural(checked, 'port')} of environments not running are free"
     if running:
         summary += f"; {running} running environment(s) not probed (their clusters hold their ports)"
-    return Verdict(tuple(problems), summary=summary)
+    return summary
+
+
+@rule(
+    "host.port-taken",
+    "error",
+    "Allocated ports of environments that are not running are free.",
+    doc=(
+        "An environment's host ports (HTTP, HTTPS, API, port-forward) are published when it starts: another "
+        "process listening on one makes the start fail. A running environment's own cluster holds them, which "
+        "is fine; one in an unknown state is a warning."
+    ),
+    bad="qa (stopped) has http port 18007; `ss -ltnp 'sport = :18007'` shows python3 listening",
+    good="qa (stopped) has http port 18007; nothing listens on it",
+    seen=_ports_seen,
+    needs=("inventory",),
+)
+def port_taken(snapshot: HostSnapshot) -> Iterator[Finding]:
+    for env in snapshot.environments:
+        if env.status == "running":
+            # Its own cluster publishes these ports: bound is the expected state.
+            continue
+        for port in env.ports:
+            if port.bindable is False:
+                yield _port_problem(env, port.purpose, port.port)
 
 
 def own_network_names(env: EnvironmentFacts) -> frozenset[str]:
@@ -434,37 +532,48 @@ def own_network_names(env: EnvironmentFacts) -> frozenset[str]:
     return frozenset({network}) if network else frozenset()
 
 
-@rule("host.subnet-clash", "environment subnets do not overlap other Docker networks")
-def subnet_clash(snapshot: HostSnapshot) -> Verdict:
-    if snapshot.inventory_error is not None:
-        return Verdict(summary="inventory unreadable (see host.inventory-unreadable)", skipped=True)
-    if snapshot.docker_networks is None:
-        return Verdict(summary="no Docker engine answered, so there are no networks to compare", skipped=True)
-    problems = []
-    with_subnet = [env for env in snapshot.environments if env.subnet]
-    for env in with_subnet:
-        assert env.subnet is not None
+def _subnets_seen(snapshot: HostSnapshot) -> str:
+    with_subnet = sum(1 for env in snapshot.environments if env.subnet)
+    networks = len(snapshot.docker_networks or ())
+    return f"{_plural(with_subnet, 'environment subnet')} checked against {_plural(networks, 'Docker network')}"
+
+
+@rule(
+    "host.subnet-clash",
+    "error",
+    "Environment subnets do not overlap other Docker networks.",
+    doc=(
+        "Creating an environment's network fails ('Pool overlaps with other one on this address space') when "
+        "another Docker network (a VPN's, another tool's) holds part of its subnet; the environment's own "
+        "network is no clash."
+    ),
+    bad="dev: 10.200.0.0/24; docker network corp-vpn: 10.200.0.0/16",
+    good="dev: 10.200.0.0/24; docker network k3d-dev: 10.200.0.0/24 (its own)",
+    seen=_subnets_seen,
+    needs=("inventory", "docker-networks"),
+)
+def subnet_clash(snapshot: HostSnapshot) -> Iterator[Finding]:
+    for env in snapshot.environments:
+        if not env.subnet:
+            continue
         subnet = ipaddress.ip_network(env.subnet, strict=False)
-        for network in snapshot.docker_networks:
+        for network in snapshot.docker_networks or ():
             if network.name in own_network_names(env):
                 continue
             for other in network.subnets:
                 if not subnet.overlaps(ipaddress.ip_network(other, strict=False)):
                     continue
-                problems.append(
-                    Problem(
-                        "error",
-                        f"subnet {subnet} of environment {env.name!r} overlaps Docker network {network.name!r} "
-                        f"({other})",
-                        f"Creating {env.name}'s network fails ('Pool overlaps with other one on this address "
-                        "space'), and containers attached to both would route those addresses the wrong way.",
-                        f"remove that network if nothing uses it (docker network rm {shlex.quote(network.name)}), "
-                        f"or re-register {env.name} with another --subnet",
-                    )
+                remove = f"docker network rm {shlex.quote(network.name)}"
+                yield problem(
+                    "host.subnet-clash",
+                    "error",
+                    f"subnet {subnet} of environment {env.name!r} overlaps Docker network {network.name!r} ({other})",
+                    f"Creating {env.name}'s network fails ('Pool overlaps with other one on this address "
+                    "space'), and containers attached to both would route those addresses the wrong way.",
+                    f"remove network {network.name!r} if nothing uses it, or re-register {env.name} with another "
+                    "--subnet",
+                    (remove,),
                 )
-    networks = len(snapshot.docker_networks)
-    summary = f"{_plural(len(with_subnet), 'environment subnet')} checked against {_plural(networks, 'Docker network')}"
-    return Verdict(tuple(problems), summary=summary)
 
 
 def no_proxy_requirements(snapshot: HostSnapshot) -> list[str]:
@@ -500,31 +609,58 @@ def missing_no_proxy_entries(no_proxy: str, required: Iterable[str]) -> list[str
     return [want for want in required if not any(_covers(entry, want) for entry in entries)]
 
 
-@rule("host.proxy-no-proxy", "NO_PROXY lets local traffic bypass the HTTP proxy")
-def proxy_no_proxy(snapshot: HostSnapshot) -> Verdict:
-    proxies = [name for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy") if name in snapshot.proxy]
-    if not proxies:
-        return Verdict(summary="no HTTP(S)_PROXY set")
+PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy")
+
+
+def _no_proxy_source(snapshot: HostSnapshot) -> str:
     # Docker, kubectl, k3d, kind and minikube are Go programs: NO_PROXY wins over no_proxy there.
-    source = "no_proxy" if "NO_PROXY" not in snapshot.proxy and "no_proxy" in snapshot.proxy else "NO_PROXY"
+    return "no_proxy" if "NO_PROXY" not in snapshot.proxy and "no_proxy" in snapshot.proxy else "NO_PROXY"
+
+
+def _proxy_seen(snapshot: HostSnapshot) -> str:
+    if not any(name in snapshot.proxy for name in PROXY_VARIABLES):
+        return "no HTTP(S)_PROXY set"
+    source = _no_proxy_source(snapshot)
+    if missing_no_proxy_entries(snapshot.proxy.get(source, ""), no_proxy_requirements(snapshot)):
+        return f"{source} lacks entries"
+    return f"{source} covers the local addresses, subnets and {snapshot.base_domain}"
+
+
+@rule(
+    "host.proxy-no-proxy",
+    "warning",
+    "NO_PROXY lets local traffic (API servers, node and pod addresses, the apps' domain) bypass the HTTP proxy.",
+    doc=(
+        "With HTTP(S)_PROXY set, every Go program (docker, kubectl, k3d, kind, minikube) sends what NO_PROXY "
+        "does not cover to the proxy, which cannot reach 127.0.0.1, the node subnets or the apps' domain."
+    ),
+    bad="HTTPS_PROXY=http://proxy.corp:3128 and no NO_PROXY",
+    good="HTTPS_PROXY=http://proxy.corp:3128 NO_PROXY=localhost,127.0.0.1,10.200.0.0/16,10.42.0.0/16,...",
+    seen=_proxy_seen,
+)
+def proxy_no_proxy(snapshot: HostSnapshot) -> Iterator[Finding]:
+    proxies = [name for name in PROXY_VARIABLES if name in snapshot.proxy]
+    if not proxies:
+        return
+    source = _no_proxy_source(snapshot)
     current = snapshot.proxy.get(source, "")
     missing = missing_no_proxy_entries(current, no_proxy_requirements(snapshot))
     if not missing:
-        return Verdict(summary=f"{source} covers the local addresses, subnets and {snapshot.base_domain}")
+        return
     kept = [item.strip() for item in current.split(",") if item.strip()]
     value = shlex.quote(",".join([*kept, *missing]))
     gap = f"does not cover {_names(missing)}" if current else "is not set"
-    return Verdict(
-        problems=(
-            Problem(
-                "warning",
-                f"{_names(proxies)} is set but {source} {gap}",
-                "Requests to the clusters (API servers on 127.0.0.1, node and pod addresses, apps under "
-                f"{snapshot.base_domain}) would go to the proxy, which cannot reach them: kubectl and image "
-                "pulls time out or get errors from the proxy.",
-                f"export NO_PROXY={value} no_proxy={value} (add it to your shell profile)",
-            ),
-        )
+    command = f"export NO_PROXY={value} no_proxy={value}"
+    yield problem(
+        "host.proxy-no-proxy",
+        "warning",
+        f"{_names(proxies)} is set but {source} {gap}",
+        "Requests to the clusters (API servers on 127.0.0.1, node and pod addresses, apps under "
+        f"{snapshot.base_domain}) would go to the proxy, which cannot reach them: kubectl and image "
+        "pulls time out or get errors from the proxy.",
+        "let local traffic bypass the proxy: export NO_PROXY and no_proxy with the missing entries (add the "
+        "line to your shell profile to keep it)",
+        (command,),
     )
 
 
@@ -536,16 +672,37 @@ def _relative_to_roots(path: str, roots: Iterable[str]) -> str:
     return path
 
 
-@rule("host.crlf-script", "shell scripts have LF line endings")
-def crlf_script(snapshot: HostSnapshot) -> Verdict:
+def _scan_note(snapshot: HostSnapshot) -> str:
     scan = snapshot.scripts
-    if scan.root is None:
-        return Verdict(summary="nothing to scan: name the paths you deploy from with --scan PATH", skipped=True)
-    capped = f" (stopped at the {scan.files_seen}-file cap)" if scan.capped else ""
+    note = f" (stopped at the {scan.files_seen}-file cap)" if scan.capped else ""
     if scan.unreadable:
-        capped += f"; could not read {_some_names(scan.unreadable)}"
+        note += f"; could not read {_some_names(scan.unreadable)}"
+    return note
+
+
+def _scripts_seen(snapshot: HostSnapshot) -> str:
+    scan = snapshot.scripts
+    found = f"{_plural(len(scan.crlf_files), 'CRLF script')}" if scan.crlf_files else "no CRLF scripts"
+    return f"{found} among {_plural(scan.files_seen, 'file')} under {scan.root}{_scan_note(snapshot)}"
+
+
+@rule(
+    "host.crlf-script",
+    "warning",
+    "Shell scripts in the paths given with --scan have LF line endings.",
+    doc=(
+        "The shell reads a carriage return as part of each line: `/bin/bash^M: bad interpreter` or "
+        "`$'\\r': command not found`. It usually comes from a checkout with core.autocrlf=true."
+    ),
+    bad="deploy.sh: #!/bin/bash\\r\\nset -eu\\r\\n",
+    good="deploy.sh: #!/bin/bash\\nset -eu\\n  (and '*.sh text eol=lf' in .gitattributes)",
+    seen=_scripts_seen,
+    needs=("scan-paths",),
+)
+def crlf_script(snapshot: HostSnapshot) -> Iterator[Finding]:
+    scan = snapshot.scripts
     if not scan.crlf_files:
-        return Verdict(summary=f"no CRLF scripts among {_plural(scan.files_seen, 'file')} under {scan.root}{capped}")
+        return
     listed = scan.crlf_files[:MAX_LISTED_SCRIPTS]
     more = len(scan.crlf_files) - len(listed)
     files = _names(listed) + (f" and {more} more" if more else "")
@@ -553,67 +710,60 @@ def crlf_script(snapshot: HostSnapshot) -> Verdict:
     # .gitattributes patterns are relative to the repository: the scanned path, not where kenv ran.
     patterns += [_relative_to_roots(path, scan.roots) for path in listed if not path.endswith(".sh")]
     attributes = ", ".join(f"'{pattern} text eol=lf'" for pattern in patterns)
-    quoted = " ".join(shlex.quote(path) for path in listed)
-    return Verdict(
-        problems=(
-            Problem(
-                "warning",
-                f"{_plural(len(scan.crlf_files), 'shell script')} under {scan.root} "
-                f"{'has' if len(scan.crlf_files) == 1 else 'have'} CRLF line endings{capped}: "
-                f"{files}",
-                "The shell reads the carriage return as part of each line: `/bin/bash^M: bad interpreter` or "
-                "`$'\\r': command not found`. It usually comes from a checkout with core.autocrlf=true.",
-                f"sed -i 's/\\r$//' {quoted} (macOS: sed -i ''); add {attributes} to .gitattributes",
-            ),
-        )
+    sed = f"sed -i 's/\\r$//' {' '.join(shlex.quote(path) for path in listed)}"
+    yield problem(
+        "host.crlf-script",
+        "warning",
+        f"{_plural(len(scan.crlf_files), 'shell script')} under {scan.root} "
+        f"{'has' if len(scan.crlf_files) == 1 else 'have'} CRLF line endings{_scan_note(snapshot)}: "
+        f"{files}",
+        "The shell reads the carriage return as part of each line: `/bin/bash^M: bad interpreter` or "
+        "`$'\\r': command not found`. It usually comes from a checkout with core.autocrlf=true.",
+        f"convert them to LF line endings (macOS: sed -i ''), and add {attributes} to .gitattributes so that "
+        "checkouts keep them",
+        (sed,),
     )
 
 
-# -- engine ---------------------------------------------------------------------------------
+# -- running them ---------------------------------------------------------------------------
 
-RULE_IDS = (*(r.id for r in RULES), RULE_CRASHED)
+RULE_IDS = tuple(r.id for r in RULES)
+SKIPPED_ON_REQUEST = "skipped on request (--skip)"
 
 
-def _run_rule(host_rule: Rule, snapshot: HostSnapshot) -> CheckResult:
+def _seen(rule_id: str, snapshot: HostSnapshot, found: int) -> str:
     try:
-        verdict = host_rule.check(snapshot)
-    # Any exception: one broken rule must not hide what the others find.
-    except Exception as exc:
-        log.debug("rule %s crashed", host_rule.id, exc_info=True)
-        crash = Finding(
-            RULE_CRASHED,
-            "warning",
-            f"rule {host_rule.id} crashed ({type(exc).__name__}: {exc}), so it was not checked",
-            "This is a bug in kenv; the other checks ran.",
-            "rerun with --debug for the traceback and report it",
-        )
-        return CheckResult(host_rule.id, host_rule.title, "problem", "crashed", (crash,))
-    findings = tuple(
-        Finding(host_rule.id, p.severity, p.title, p.explanation, p.fix)
-        for p in sorted(verdict.problems, key=lambda p: SEVERITY_ORDER[p.severity])
-    )
-    if verdict.skipped:
-        status: Status = "skipped"
-    elif any(f.severity != "info" for f in findings):
-        status = "problem"
-    else:
-        status = "ok"
-    summary = verdict.summary or _plural(len(findings), "finding")
-    return CheckResult(host_rule.id, host_rule.title, status, summary, findings)
+        return SEEN[rule_id](snapshot) if rule_id in SEEN else _plural(found, "finding")
+    # What a rule saw is a courtesy: the rule's own crash, if any, is already a finding.
+    except Exception:
+        log.debug("what rule %s saw could not be said", rule_id, exc_info=True)
+        return _plural(found, "finding")
 
 
-def evaluate(snapshot: HostSnapshot, *, skip: Collection[str] = (), rules: Iterable[Rule] | None = None) -> HostReport:
-    """Run every rule (except those in `skip`, reported as skipped) over the snapshot."""
+def evaluate(
+    snapshot: HostSnapshot, *, skip: Collection[str] = (), rules: Iterable[HostRule] | None = None
+) -> HostReport:
+    """Run the host rules (except those in `skip`) through the doctor's engine."""
     chosen = list(RULES if rules is None else rules)
     unknown = sorted(set(skip) - {r.id for r in chosen})
     if unknown:
         raise InvalidInput(
             f"unknown rule id(s): {_names(unknown)}", hint=f"known ids are {_names(r.id for r in chosen)}"
         )
+    report = judge(snapshot, [r for r in chosen if r.id not in skip], has(snapshot))
+    skipped = {s.rule: s for s in report.skipped}
+    crashed = {f.object.rsplit("/", 1)[-1] for f in report.findings if f.rule == RULE_CRASHED}
     checks = []
     for host_rule in chosen:
+        title = host_rule.summary
         if host_rule.id in skip:
-            checks.append(CheckResult(host_rule.id, host_rule.title, "skipped", "skipped on request (--skip)"))
+            checks.append(CheckResult(host_rule.id, title, "skipped", SKIPPED_ON_REQUEST))
+        elif host_rule.id in skipped:
+            checks.append(CheckResult(host_rule.id, title, "skipped", missing_text(skipped[host_rule.id])))
+        elif host_rule.id in crashed:
+            checks.append(CheckResult(host_rule.id, title, "problem", "crashed"))
         else:
-            checks.append(_run_rule(host_rule, snapshot))
-    return HostReport(tuple(checks), snapshot)
+            found = [f for f in report.findings if f.rule == host_rule.id]
+            status: Status = "problem" if any(f.severity != "info" for f in found) else "ok"
+            checks.append(CheckResult(host_rule.id, title, status, _seen(host_rule.id, snapshot, len(found))))
+    return HostReport(report, tuple(checks), snapshot)

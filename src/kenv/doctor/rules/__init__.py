@@ -9,26 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Generic, Literal, TypeVar
 
 from kenv.doctor.findings import Finding, Severity
 from kenv.doctor.index import Index
 
+# What a rule judges: the cluster rules an `Index` over a cluster snapshot, the host rules
+# (kenv.doctor.host_rules) a `HostSnapshot` of this machine. The engine runs both the same way.
+Subject = TypeVar("Subject")
+Scope = Literal["cluster", "host"]
+
 
 @dataclass(frozen=True)
-class Rule:
+class Rule(Generic[Subject]):
     id: str
     severity: Severity
     summary: str
     doc: str
     bad: str
     good: str
-    check: Callable[[Index], Iterable[Finding]]
+    check: Callable[[Subject], Iterable[Finding]]
     # Parts without which the rule would have to guess: it is skipped, and the report says so.
     needs: tuple[str, ...] = ()
+    scope: Scope = "cluster"
 
     def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
+            "scope": self.scope,
             "severity": self.severity,
             "summary": self.summary,
             "doc": self.doc,
@@ -60,7 +68,10 @@ MODULES = (
 )
 
 
-def load_rules() -> tuple[Rule, ...]:
+ClusterRule = Rule[Index]
+
+
+def load_rules() -> tuple[ClusterRule, ...]:
     import importlib
 
     rules = []
