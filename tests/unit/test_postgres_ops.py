@@ -332,13 +332,8 @@ def test_pod_backup_dry_run_plans_the_exact_commands_and_writes_nothing() -> Non
     planned = [p[len(POD) :] for p in report.planned]
     path = "/wal-archive/base/20261201T162001Z"
     assert planned[0] == ("mkdir", "-p", "-m", "0700", "/wal-archive/base")
-    assert planned[1][:4] == (
-        "sh",
-        "-c",
-        'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_basebackup -h 127.0.0.1 "$@"',
-        "pg_basebackup",
-    )
-    assert planned[1][4:12] == ("-U", "postgres", "-D", path, "-Ft", "-z", "-Xstream", "-c")
+    # over the pod's socket (pg_hba's `local replication all peer`): no password, no TCP
+    assert planned[1][:9] == ("pg_basebackup", "-U", "postgres", "-D", path, "-Ft", "-z", "-Xstream", "-c")
     assert ("tar", "-xzf", f"{path}/base.tar.gz", "-C", "/wal-archive/base/.verify-20261201T162001Z") in planned
     assert ("pg_verifybackup", "-q", "/wal-archive/base/.verify-20261201T162001Z") in planned
     assert planned[-1] == ("rm", "-rf", "--", "/wal-archive/base/.verify-20261201T162001Z")

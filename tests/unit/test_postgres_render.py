@@ -158,9 +158,10 @@ def test_a_config_change_changes_the_checksum_annotation() -> None:
 def test_hba_is_scram_over_the_network_and_peer_on_the_socket() -> None:
     for tls in (False, True):
         rows = [line.split() for line in render_pg_hba(Params(tls=tls)).splitlines() if not line.startswith("#")]
-        assert rows[0] == ["local", "all", "all", "peer"]
-        assert all(row[-1] == "scram-sha-256" for row in rows[1:])
-        assert {row[0] for row in rows[1:]} == {"hostssl" if tls else "host"}
+        # the socket: peer for databases and for replication (the pod's own pg_basebackup)
+        assert rows[:2] == [["local", "all", "all", "peer"], ["local", "replication", "all", "peer"]]
+        assert all(row[-1] == "scram-sha-256" for row in rows[2:])
+        assert {row[0] for row in rows[2:]} == {"hostssl" if tls else "host"}
 
 
 def test_the_network_policy_denies_by_default_and_opens_5432_to_labelled_namespaces() -> None:

@@ -228,9 +228,7 @@ def backups(
 @click.option("--archive-dir", default=None, metavar="DIR", help="The WAL archive (--into: /wal-archive).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="New (or empty) data directory.")
 @click.option("--port", type=int, default=None, help="Port the new instance listens on (localhost).")
-@click.option(
-    "--into", "into", default=None, metavar="NAME", help="Plan a new StatefulSet NAME in --env (with --dry-run)."
-)
+@click.option("--into", "into", default=None, metavar="NAME", help="Restore into a new StatefulSet NAME in --env.")
 @click.option("--env", "env", default=None, metavar="ENV", help="With --into: the environment (default devops).")
 @click.option("--namespace", default="infra", show_default=True, help="With --into: the namespace.")
 @click.option(
@@ -275,9 +273,14 @@ def restore(
     JSON keys (-o json): backup, target_time, reached_time, stopped_before, data_dir, port,
     url (no password), timeline.
 
-    On a cluster, --into NAME --dry-run prints the StatefulSet NAME that would do the same in
-    --env: an init container unpacks the backup from /wal-archive/base into the new claim
-    data-NAME-0 and writes the recovery settings; it applies nothing yet (a plan).
+    On a cluster, --into NAME does the same in --env: a new StatefulSet NAME whose init
+    container unpacks the backup from /wal-archive/base into the new claim data-NAME-0 and
+    writes the recovery settings is applied, rolled out, and its pod NAME-0 polled (kubectl
+    exec psql) until it left recovery; prints the time it reached. A NAME that exists is
+    refused (exit 2); one that does not recover within --timeout is deleted again, its claim
+    kept for `kubectl logs NAME-0 -c restore`. --dry-run prints the StatefulSet instead.
+    JSON keys (--into, -o json): backup, target_time, reached_time, statefulset, namespace,
+    pod, timeline.
 
     \b
     Examples:
@@ -285,6 +288,7 @@ def restore(
           --archive-dir /srv/wal-archive --data-dir /srv/pg-restored --port 5433
       kenv postgres restore --to-time 2026-12-01T14:05:00Z ... --dry-run
       kenv postgres restore --to-time 2026-12-01T14:05:00Z --into postgres-restored --dry-run
+      kenv postgres restore --to-time 2026-12-01T14:05:00Z --into postgres-restored --env devops
     """
     from kenv.errors import InvalidInput
     from kenv.platform.postgres.ops_backup import POD_BACKUP_DIR
@@ -293,12 +297,27 @@ def restore(
     if into is not None:
         if data_dir is not None or port is not None or local is not None:
             raise InvalidInput("give either --into NAME (a cluster) or --data-dir and --port (this machine), not both")
-        if not dry_run:
-            raise InvalidInput(
-                "restore --into applies nothing yet: add --dry-run to print the StatefulSet it would create",
-                hint="or restore on this machine with --data-dir DIR --port N",
-            )
         executor = _executor(app, _runner(dry_run), env, namespace, None, None)
+        if not dry_run:
+            done = postgres_ops.restore_into(
+                executor,
+                into,
+                to_time=to_time,
+                backup_id=backup_id,
+                backup_dir=backup_dir or POD_BACKUP_DIR,
+                archive_dir=archive_dir or postgres_ops.POD_ARCHIVE_DIR,
+                timeout=timeout,
+                progress=_progress(),
+            )
+            if output != "table":
+                emit(done.to_dict(), output)
+            else:
+                click.echo(
+                    f"restored backup {done.backup} into statefulset {done.namespace}/{done.statefulset}: "
+                    f"recovered to {done.reached_time or 'the backup end (no later transaction)'}"
+                    f" (target {done.target_time}, timeline {done.timeline})"
+                )
+            return
         click.echo(
             postgres_ops.plan_restore_into(
                 executor,

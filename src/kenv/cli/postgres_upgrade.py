@@ -69,6 +69,10 @@ def _runner(dry_run: bool) -> Runner:
 @click.option("--image", metavar="REF", help="A minor upgrade's image, pinned by digest, instead of kenv's pin.")
 @click.option("--run-as", metavar="USER", help="Account PostgreSQL's server programs run as when kenv runs as root.")
 @click.option("--cleanup", is_flag=True, help="Stop and remove the old instance of an upgrade whose counts matched.")
+@click.option(
+    "--delete-volumes", is_flag=True, help="With --cleanup --env: also delete the old StatefulSet's data claim."
+)
+@click.option("--namespace", default="infra", show_default=True, help="With --cleanup --env: the namespace.")
 @dry_run_option()
 @output_option()
 @click.pass_obj
@@ -86,6 +90,8 @@ def upgrade(
     image: str | None,
     run_as: str | None,
     cleanup: bool,
+    delete_volumes: bool,
+    namespace: str,
     dry_run: bool,
     output: str,
 ) -> None:
@@ -104,6 +110,13 @@ def upgrade(
     one (kenv records it and prints its URL). A mismatch exits 1 naming each table and both
     counts; nothing is switched. The old instance keeps running until `--cleanup`.
 
+    On a cluster (--to 17 --env ENV) the same happens between two pods: a new StatefulSet
+    postgres-17 (the deployed one with the new pinned image, its own data claim, archiving off)
+    is applied and rolled out, `kubectl exec postgres-0 -- pg_dumpall` is piped into `kubectl
+    exec -i postgres-17-0 -- psql`, the counts are compared through both pods, and only on a
+    match does the client Service's selector move to postgres-17. `--cleanup --env ENV` deletes
+    the old StatefulSet (its claim only with --delete-volumes).
+
     \b
     Examples:
       kenv postgres upgrade --to 17 --local postgresql://postgres:PW@localhost:5432/postgres \\
@@ -113,16 +126,22 @@ def upgrade(
       kenv postgres upgrade --cleanup --local postgresql://postgres:PW@localhost:5432/postgres
       kenv postgres upgrade --to 16.6 --env devops --dry-run              minor: the commit it would make
       kenv postgres upgrade --to 16.6 --env devops --via apply
+      kenv postgres upgrade --to 17 --env devops                         major, on the cluster
+      kenv postgres upgrade --cleanup --env devops --delete-volumes
     """
     from kenv.errors import InvalidInput
 
     if url is not None and env is not None:
         raise InvalidInput("--local and --env name two different servers", hint="give one of them")
+    if delete_volumes and not (cleanup and env is not None):
+        raise InvalidInput("--delete-volumes goes with --cleanup --env ENV")
     if cleanup:
+        if env is not None:
+            _cleanup_cluster(app, env, namespace, delete_volumes, dry_run, output)
+            return
         if url is None:
             raise InvalidInput(
-                "--cleanup needs --local URL (the old server of a recorded upgrade)",
-                hint="on a cluster the old StatefulSet is removed through GitOps",
+                "--cleanup needs --local URL (the old server of a recorded upgrade) or --env ENV (a cluster's)"
             )
         _cleanup(app, url, run_as, dry_run, output)
         return
@@ -220,6 +239,26 @@ def _minor(app: App, to: str, env: str, via: str, image: str | None, dry_run: bo
     else:
         click.echo(f"{env}: PostgreSQL {result.from_version} -> {result.to_version}: {result.detail}")
     if dry_run and result.plan:
+        raise SystemExit(3)
+
+
+def _cleanup_cluster(app: App, env: str, namespace: str, delete_volumes: bool, dry_run: bool, output: str) -> None:
+    from kenv.cli.workflow_support import workflow_context
+    from kenv.workflows.postgres_upgrade_cluster import cleanup_cluster
+
+    ctx = workflow_context(app, dry_run=dry_run)
+    result = cleanup_cluster(ctx, env, namespace, delete_volumes=delete_volumes)
+    if output != "table":
+        data = result.to_dict()
+        data["commands"] = _commands(list(ctx.runner.planned)) if dry_run else []
+        emit(data, output)
+    elif dry_run:
+        click.echo(f"would remove statefulset {result.removed} ({result.current} is current):")
+        click.echo("\n".join(_commands(list(ctx.runner.planned))))
+    else:
+        volumes = f" and claim {', '.join(result.volumes_removed)}" if result.volumes_removed else " (its claim kept)"
+        click.echo(f"removed statefulset {result.namespace}/{result.removed}{volumes}; current: {result.current}")
+    if dry_run:
         raise SystemExit(3)
 
 

@@ -45,7 +45,6 @@ _DIR_STATE = (
 # Backups in the directory, indexed or not (the base-backup CronJob writes none): the manifest's
 # modification time (pg_basebackup renames it into place last) and its path.
 _MANIFESTS = 'for m in "$1"/*/backup_manifest; do [ -f "$m" ] && echo "$(stat -c %Y "$m") $m"; done; true'
-_POD_BASEBACKUP = 'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_basebackup -h 127.0.0.1 "$@"'
 _WRITE_ATOMIC = 'cat > "$1.tmp" && mv -f "$1.tmp" "$1"'
 _APPEND = 'cat >> "$1"'
 
@@ -168,13 +167,8 @@ def take_backup(
     progress.note("postgres", f"pg_basebackup into {path}")
     try:
         args = ops_backup.basebackup_args(executor.target.url, path, f"kenv-{backup_id}")
-        if executor.target.kind == "pod":
-            # The rendered pg_hba.conf lets replication in over TCP with scram only (the socket's
-            # peer line covers databases, not replication): loopback, with the container's own
-            # password (the Secret's POSTGRES_PASSWORD), never on a command line.
-            executor.run("sh", ["-c", _POD_BASEBACKUP, "pg_basebackup", *args], timeout=6 * 3600)
-        else:
-            executor.run("pg_basebackup", args, timeout=6 * 3600)
+        # In the pod: over its Unix socket as the postgres user (pg_hba's `local replication peer`).
+        executor.run("pg_basebackup", args, timeout=6 * 3600)
         finished = _server_now(executor) if not runner.dry_run else started
         progress.note("postgres", f"verifying {backup_id} with pg_verifybackup")
         _verify(executor, backup_dir, backup_id)
@@ -466,22 +460,21 @@ def _past_time(text: str, now: datetime | None) -> datetime:
     return target_time
 
 
-def plan_restore_into(
+def _restore_manifest(
     executor: Executor,
     name: str,
     *,
     to_time: str,
-    backup_id: str | None = None,
-    backup_dir: str = ops_backup.POD_BACKUP_DIR,
-    archive_dir: str = POD_ARCHIVE_DIR,
-    now: datetime | None = None,
-) -> str:
-    """The StatefulSet NAME that restores the pod's backup to `to_time` (YAML), from the backup
-    index read in the pod. A plan: nothing is applied."""
+    backup_id: str | None,
+    backup_dir: str,
+    archive_dir: str,
+    now: datetime | None,
+) -> tuple[dict[str, Any], ops_backup.Backup, datetime]:
+    """The StatefulSet NAME that restores the pod's backup to `to_time`, from the backup index
+    read in the pod; with the backup chosen and the target time."""
     from kenv.platform.postgres.manifests import stateful_set
     from kenv.platform.postgres.params import Params
     from kenv.platform.postgres.render import config_checksum
-    from kenv.platform.postgres.yaml_text import dump
 
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?", name) or name == STATEFULSET:
         raise InvalidInput(
@@ -497,7 +490,149 @@ def plan_restore_into(
     manifest = ops_restore.restore_stateful_set(
         base, name=name, backup_id=chosen.id, backup_dir=backup_dir, archive_dir=archive_dir, target=target_time
     )
+    return manifest, chosen, target_time
+
+
+def plan_restore_into(
+    executor: Executor,
+    name: str,
+    *,
+    to_time: str,
+    backup_id: str | None = None,
+    backup_dir: str = ops_backup.POD_BACKUP_DIR,
+    archive_dir: str = POD_ARCHIVE_DIR,
+    now: datetime | None = None,
+) -> str:
+    """The StatefulSet NAME that restores the pod's backup to `to_time` (YAML). A plan: nothing
+    is applied."""
+    from kenv.platform.postgres.yaml_text import dump
+
+    manifest, _, _ = _restore_manifest(
+        executor, name, to_time=to_time, backup_id=backup_id, backup_dir=backup_dir, archive_dir=archive_dir, now=now
+    )
     return str(dump(manifest))
+
+
+CLUSTER_RESTORE_JSON_KEYS = ("backup", "target_time", "reached_time", "statefulset", "namespace", "pod", "timeline")
+
+
+@dataclass
+class ClusterRestoreReport:
+    backup: str
+    target_time: str
+    reached_time: str | None
+    statefulset: str
+    namespace: str
+    pod: str
+    timeline: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in CLUSTER_RESTORE_JSON_KEYS}
+
+
+def restore_into(
+    executor: Executor,
+    name: str,
+    *,
+    to_time: str,
+    backup_id: str | None = None,
+    backup_dir: str = ops_backup.POD_BACKUP_DIR,
+    archive_dir: str = POD_ARCHIVE_DIR,
+    timeout: float = 900,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> ClusterRestoreReport:
+    """Point-in-time recovery into a new StatefulSet NAME beside the platform's: applied, rolled
+    out (its init container unpacks the backup and writes the recovery settings), then polled in
+    its pod until recovery stopped at the target and the server promoted itself. A StatefulSet
+    NAME that exists already is refused before anything is applied; one that does not recover in
+    time is deleted again (its data claim data-NAME-0 stays, for `kubectl logs NAME-0 -c restore`)."""
+    import json
+
+    from kenv.runtime.kubectl import Kubectl
+
+    progress = progress or SilentProgress()
+    target = executor.target
+    if target.kind != "pod" or target.kubeconfig is None:
+        raise InvalidInput("restore --into NAME restores on a cluster: give --env ENV, not --local")
+    namespace = target.namespace or DEFAULT_NAMESPACE
+    manifest, chosen, target_time = _restore_manifest(
+        executor, name, to_time=to_time, backup_id=backup_id, backup_dir=backup_dir, archive_dir=archive_dir, now=now
+    )
+    runner = executor.runner
+    kubectl = Kubectl(runner, target.kubeconfig)
+    found = kubectl.run("get", "statefulset", name, "-n", namespace, "--ignore-not-found", "-o", "name")
+    if found.strip():
+        raise InvalidInput(
+            f"statefulset {name} already exists in {namespace}",
+            hint="a restore never writes over an instance: give --into a new name",
+        )
+    progress.note(target.env or "cluster", f"applying statefulset {name} (backup {chosen.id})")
+    runner.run(kubectl.argv("apply", "-f", "-"), input_text=json.dumps(manifest), timeout=120, mutating=True)
+    pod = Target(
+        kind="pod",
+        env=target.env,
+        namespace=namespace,
+        pod=f"{name}-0",
+        container=target.container,
+        kubeconfig=target.kubeconfig,
+    )
+    new = executor_for(pod, runner)
+    deadline = time.monotonic() + timeout
+    try:
+        progress.note(target.env or "cluster", f"waiting for statefulset/{name} to roll out")
+        rolled = runner.run(
+            kubectl.argv("rollout", "status", f"statefulset/{name}", "-n", namespace, f"--timeout={int(timeout)}s"),
+            timeout=timeout + 30,
+            check=False,
+            mutating=True,  # the StatefulSet only exists once applied: a dry run plans it
+        )
+        if not rolled.ok:
+            reason = (rolled.stderr.strip().splitlines() or ["kubectl rollout status failed"])[-1]
+            raise OperationFailed(f"statefulset {name} did not roll out: {reason.removeprefix('error: ')}")
+        if runner.dry_run:
+            return ClusterRestoreReport(
+                chosen.id, ops_backup.iso(target_time), None, name, namespace, f"{name}-0", None
+            )
+        progress.note(target.env or "cluster", f"{name}-0 replays the archive to {ops_backup.iso(target_time)}")
+        reached = _wait_promoted_in_pod(new, deadline)
+    except BaseException:
+        if not runner.dry_run:
+            runner.run(
+                kubectl.argv("delete", "statefulset", name, "-n", namespace, "--ignore-not-found", "--wait=false"),
+                timeout=60,
+                check=False,
+            )
+        raise
+    timeline = new.query("SELECT timeline_id FROM pg_control_checkpoint()")[0]["timeline_id"]
+    return ClusterRestoreReport(
+        backup=chosen.id,
+        target_time=ops_backup.iso(target_time),
+        reached_time=reached,
+        statefulset=name,
+        namespace=namespace,
+        pod=f"{name}-0",
+        timeline=int(timeline) if timeline else None,
+    )
+
+
+def _wait_promoted_in_pod(executor: Executor, deadline: float) -> str | None:
+    """Poll the new pod until its server left recovery (stopped at the target and promoted); the
+    time of the last transaction it replayed. A server not answering yet (still starting, or
+    restarting) is asked again until the deadline."""
+    sql = "SELECT pg_is_in_recovery() AS recovering, pg_last_xact_replay_timestamp() AS replayed"
+    last = "no answer"
+    while True:
+        try:
+            row = executor.query(sql)[0]
+            if row["recovering"] == "f":
+                return row["replayed"]
+            last = f"still recovering, replayed up to {row['replayed'] or 'nothing yet'}"
+        except KenvError as exc:
+            last = exc.message
+        if time.monotonic() > deadline:
+            raise OperationFailed(f"recovery in {executor.target.pod} did not reach the target in time: {last}")
+        time.sleep(1)
 
 
 def _undo_restore(executor: Executor, data_dir: Path, *, created: bool) -> None:

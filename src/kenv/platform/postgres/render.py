@@ -95,10 +95,12 @@ def render_pg_hba(params: Params) -> str:
     """pg_hba.conf: scram-sha-256 for every network connection (hostssl with --tls, so a plain
     connection matches no line and is refused). The pod's own Unix socket uses peer: only
     processes inside the pod reach it, they run as the postgres user, and the image's first-start
-    scripts and `kubectl exec ... psql` work without a password on any command line."""
+    scripts, `kubectl exec ... psql` and the pod's own pg_basebackup (a replication connection,
+    which `all` does not cover) work without a password anywhere."""
     host = "hostssl" if params.tls else "host"
     rows = [
         ("local", "all", "all", "", "peer"),
+        ("local", "replication", "all", "", "peer"),
         (host, "all", "all", "0.0.0.0/0", "scram-sha-256"),
         (host, "all", "all", "::/0", "scram-sha-256"),
         (host, "replication", "all", "0.0.0.0/0", "scram-sha-256"),
