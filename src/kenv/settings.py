@@ -58,6 +58,18 @@ DEFAULTS: dict[str, Any] = {
     "node_cpus": None,  # per-node CPU limit (minikube --cpus); None: the tool's default
     "node_memory": None,  # per-node memory limit, e.g. "4g" (k3d --servers/agents-memory, minikube --memory)
     "allow_untested_tools": False,  # create even with a k3d/kind/minikube version outside the tested range
+    # HAProxy, the single host entry: `docker` (a pinned image on the platform network) or `binary`
+    # (the host's haproxy, run by kenv). It listens on loopback by default: a laptop's environments
+    # are not offered to the whole network unless asked (`haproxy_bind = "0.0.0.0"`).
+    "haproxy_runtime": "docker",
+    "haproxy_http_port": 80,
+    "haproxy_https_port": 443,
+    "haproxy_bind": "127.0.0.1",
+    "gitops_url": None,  # the GitOps remote (file://, ssh, https); None: a local bare repository <data>/gitops.git
+    "platform_network": "kenv",  # the Docker network bootstrap makes for the platform (HAProxy, Portainer, devops)
+    # Argo CD's account in registered environments: a least-privilege ClusterRole unless this opts
+    # into cluster-admin (a GitOps repository that installs CRDs or cluster-wide RBAC).
+    "argocd_cluster_admin": False,
 }
 
 MIN_ENVIRONMENTS = 64
@@ -137,6 +149,13 @@ class Settings:
     allow_untested_tools: bool
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     images: ImageSupply = field(default_factory=ImageSupply)
+    haproxy_runtime: str = "docker"
+    haproxy_http_port: int = 80
+    haproxy_https_port: int = 443
+    haproxy_bind: str = "127.0.0.1"
+    platform_network: str = "kenv"
+    gitops_url: str | None = None
+    argocd_cluster_admin: bool = False
 
     def port_range(self, purpose: str) -> PortRange:
         value = getattr(self, f"{purpose}_port_range")
@@ -273,7 +292,7 @@ def _parse_value(key: str, raw: object, where: str) -> Any:
     if key == "environments":
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(str(item).strip() for item in items if str(item).strip())
-    if key == "allow_untested_tools":
+    if key in ("allow_untested_tools", "argocd_cluster_admin"):
         text = str(raw).strip().lower()
         if text not in ("true", "false", "1", "0", "yes", "no"):
             raise InvalidInput(f"{where}: {raw!r} is not a boolean", hint="use true or false")
@@ -285,7 +304,51 @@ def _parse_value(key: str, raw: object, where: str) -> Any:
     if key == "db_url":
         value = str(raw).strip()
         return value or None
+    if key.startswith("haproxy_"):
+        return _haproxy_value(key, raw, where)
+    if key == "gitops_url":
+        return _gitops_url(raw, where)
     return str(raw).strip()
+
+
+def _gitops_url(raw: object, where: str) -> str | None:
+    """A git remote as `git clone` takes it; a password in it would end up in plans and logs (the
+    user's git credential helper or ssh keys authenticate instead)."""
+    value = str(raw).strip() if raw is not None else ""
+    if not value:
+        return None
+    if any(c.isspace() for c in value):
+        raise InvalidInput(f"{where}: {value!r} contains whitespace", hint="give one git URL")
+    scheme, sep, rest = value.partition("://")
+    if sep and ":" in rest.split("/", 1)[0].rpartition("@")[0]:
+        raise InvalidInput(
+            f"{where}: {scheme}://…:…@… carries a password, which kenv does not keep in its config",
+            hint="let git authenticate (ssh keys or a credential helper) and give the URL without it",
+        )
+    if sep and scheme not in ("file", "ssh", "git", "http", "https"):
+        raise InvalidInput(
+            f"{where}: {value!r} is not a git URL", hint="use file://, ssh://, git@host:path or https://"
+        )
+    if not sep and not value.startswith("/") and ":" not in value:
+        raise InvalidInput(f"{where}: {value!r} is not a git URL", hint="use file:///path, ssh://host/path or https://")
+    return value
+
+
+def _haproxy_value(key: str, raw: object, where: str) -> str | int:
+    value = str(raw).strip()
+    if key == "haproxy_runtime":
+        if value not in ("docker", "binary"):
+            raise InvalidInput(f"{where}: {value!r} is not an HAProxy runtime", hint="use docker or binary")
+        return value
+    if key == "haproxy_bind":
+        try:
+            return str(ipaddress.IPv4Address(value))
+        except ValueError as exc:
+            hint = "use e.g. 127.0.0.1 (this host only) or 0.0.0.0 (every interface)"
+            raise InvalidInput(f"{where}: {value!r} is not an IPv4 address", hint=hint) from exc
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise InvalidInput(f"{where}: {raw!r} is not a port", hint="use a number from 1 to 65535")
+    return int(value)
 
 
 def _check_consistency(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:

@@ -1,6 +1,9 @@
-"""kenv up: preflight this machine, then create the configured environments that do not exist yet."""
+"""kenv up: preflight this machine, bootstrap the platform (with --platform, or when it exists),
+then create the configured environments that do not exist yet."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
@@ -8,6 +11,9 @@ from kenv.cli.main import App
 from kenv.cli.options import dry_run_option
 from kenv.cli.render import emit, output_option
 from kenv.errors import OperationFailed, ProblemsFound
+
+if TYPE_CHECKING:
+    from kenv.workflows.context import WorkflowContext
 
 
 def _inventory_summary(app: App) -> dict[str, object]:
@@ -37,25 +43,66 @@ def _rerun_advice() -> str:
     return "or rerun with `kenv up --skip-preflight`"
 
 
+def _bootstrap_first(ctx: WorkflowContext, platform: bool | None, timeout: float, output: str) -> dict[str, object]:
+    """`kenv bootstrap` before the environments: asked with --platform, or by default once the
+    platform exists (a rerun completes and resumes it); never with --no-platform."""
+    from kenv.workflows.bootstrap import BootstrapRequest, run_bootstrap
+    from kenv.workflows.registrations import state_path
+
+    if platform is None:
+        platform = state_path(ctx).exists()
+    if not platform:
+        return {}
+    with ctx.recorded("bootstrap", None) as outcome:
+        report = run_bootstrap(ctx, BootstrapRequest(timeout=timeout))
+        outcome.of(report.result)
+    if output == "table":
+        verb = "planned" if ctx.dry_run else "done"
+        click.echo(
+            f"platform:  {verb}"
+            + (f" (not available yet: {', '.join(report.unavailable)})" if report.unavailable else "")
+        )
+        for component, url in sorted(report.urls.items()):
+            click.echo(f"           {component} {url}")
+    if not report.result.ok:
+        raise OperationFailed(
+            f"bootstrap failed: {report.result.error}; fix that, then rerun (it resumes), or use --no-platform",
+            exit_code=report.result.exit_code or 1,
+            trace=report.result.traceback,
+        )
+    return {"platform": report.to_dict()}
+
+
 @click.command()
 @click.option("--skip-preflight", is_flag=True, help="Do not stop on host problems (they are still listed).")
 @click.option("--parallel", type=click.IntRange(1, 32), default=2, show_default=True, help="Creates at once.")
 @click.option("--timeout", "timeout_text", default="300s", show_default=True, help="Per environment.")
+@click.option(
+    "--platform/--no-platform",
+    "platform",
+    default=None,
+    help="Bootstrap the platform first (`kenv bootstrap`). [default: when it was bootstrapped before]",
+)
 @dry_run_option()
 @output_option()
 @click.pass_obj
-def up(app: App, skip_preflight: bool, parallel: int, timeout_text: str, dry_run: bool, output: str) -> None:
+def up(
+    app: App, skip_preflight: bool, parallel: int, timeout_text: str, platform: bool | None, dry_run: bool, output: str
+) -> None:
     """Initialise the inventory (on first use), check this machine, then create the environments
     listed in config (`environments`, default: dev) that do not exist yet.
 
-    Host errors (no Docker engine, a missing tool, a full disk...) stop here with how to fix them,
-    exit 3; warnings are shown and do not stop. Running it again only creates what is missing.
+    Host errors and critical problems (no Docker engine, a missing tool, a full disk...) stop
+    here with how to fix them, exit 3; warnings are shown and do not stop. Running it again only
+    creates what is missing.
 
     \b
     Examples:
       kenv up
       kenv up --dry-run
       KENV_ENVIRONMENTS=dev,qa kenv up --parallel 2
+      kenv up --platform          bootstrap the platform first (then every `kenv up` keeps it)
+      kenv up --no-platform       environments only
     """
     from kenv.cli.host_report import render_host_report, run_host_preflight
     from kenv.cli.workflow_support import parse_duration, workflow_context
@@ -70,7 +117,7 @@ def up(app: App, skip_preflight: bool, parallel: int, timeout_text: str, dry_run
         )
         click.echo(f"config:    {summary['config_file']}")
     report = run_host_preflight(app)
-    blocking = report.count("error")
+    blocking = report.blocking
     if output == "table" and (report.problems_found or blocking):
         click.echo("")
         render_host_report(report, "table")
@@ -80,10 +127,11 @@ def up(app: App, skip_preflight: bool, parallel: int, timeout_text: str, dry_run
         raise ProblemsFound(f"the host check found {blocking} error(s); fix them (see above), {_rerun_advice()}")
     desired = [Desired(spec_for_name(name, settings), frozenset()) for name in settings.environments]
     ctx = workflow_context(app, dry_run=dry_run, prefix_names=parallel > 1)
+    bootstrap = _bootstrap_first(ctx, platform, parse_duration(timeout_text), output)
     result = apply(ctx, desired, prune=False, parallel=parallel, timeout=parse_duration(timeout_text))
     summary = _inventory_summary(app)
     if output != "table":
-        emit({**summary, "preflight": report.to_dict()["summary"], **result}, output)
+        emit({**summary, "preflight": report.summary(), **bootstrap, **result}, output)
     else:
         created = result["created"]
         verb = "would create" if dry_run else "created"

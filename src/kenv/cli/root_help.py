@@ -20,6 +20,8 @@ DESCRIPTION = "kenv runs a fleet of local Kubernetes environments (k3d, kind, mi
 # fmt: off
 COMMANDS: dict[str, tuple[str, str]] = {
     "up": ("kenv.cli.cmd_up:up", "Preflight this machine, then bring up the configured environments."),
+    "bootstrap": ("kenv.cli.cmd_platform:bootstrap", "Build the platform: HAProxy, Portainer, devops, ArgoCD, GitOps."),
+    "teardown": ("kenv.cli.cmd_platform:teardown", "Delete every environment; with --all the platform too."),
     "create": ("kenv.cli.cmd_lifecycle:create", "Create an environment: record, network, cluster, kubeconfig, ready."),
     "delete": ("kenv.cli.cmd_lifecycle:delete", "Delete an environment's cluster, network, kubeconfig and record."),
     "start": ("kenv.cli.cmd_lifecycle:start", "Start an environment's stopped cluster."),
@@ -39,7 +41,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("kenv.cli.cmd_db:db", "Inventory database: status, upgrade, copy, backup, restore, legacy import."),
     "config": ("kenv.cli.cmd_config:config", "Show the configuration and where it comes from."),
     "postgres": ("kenv.cli.cmd_postgres:postgres", "Platform PostgreSQL: render, deploy, backup, restore, upgrade."),
+    "routes": ("kenv.cli.cmd_routes:routes", "HAProxy routes from the inventory: show, sync (graceful reload)."),
     "images": ("kenv.cli.cmd_images:images", "Find, check and sync images into nodes; mirrors, prefetch, bundles."),
+    "gitops": ("kenv.cli.cmd_gitops:gitops", "GitOps repository: a directory per environment, archived on delete."),
     "completion": ("kenv.cli.cmd_completion:completion", "Print the shell completion script for bash, zsh or fish."),
 }
 # fmt: on

@@ -19,6 +19,7 @@ from kenv.workflows.context import WorkflowContext
 from kenv.workflows.engine import Step, WorkflowResult, execute
 from kenv.workflows.images import SyncRequest
 from kenv.workflows.images_mirrors import check_supply
+from kenv.workflows.registrations import create_steps
 
 READY_POLL_SECONDS = 2.0
 
@@ -217,6 +218,9 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
         return "running"
 
     steps.append(Step("running", finish, plan=lambda: "would mark as running"))
+    # HAProxy, Portainer, Argo CD, GitOps: only for the components bootstrap made (none: no step).
+    registrations = create_steps(ctx, env, spec.name)
+    steps += registrations
 
     images_error: list[str] = []
     if request.images is not None:
@@ -235,8 +239,8 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
             inventory.set_status(spec.name, "failed", last_error=error, last_step=last_step)
 
     def progressed(step_name: str) -> None:
-        # "images" comes after "running": the environment stays running whatever its images do.
-        if step_name not in ("record", "running", "images"):
+        # "images" and the registrations come after "running": the environment stays running.
+        if step_name not in ("record", "running", "images", *(s.name for s in registrations)):
             inventory.set_status(spec.name, "creating", last_step=step_name)
 
     result = execute(

@@ -13,6 +13,7 @@ from kenv.inventory.model import Environment
 from kenv.runtime import docker
 from kenv.workflows.context import WorkflowContext
 from kenv.workflows.engine import Progress, Step, StepOutcome, WorkflowResult, execute
+from kenv.workflows.registrations import delete_route_steps, delete_steps
 
 SKIPPED_DETAIL = "already gone"
 
@@ -80,6 +81,8 @@ def _delete(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
         return "deleting"
 
     steps = [Step("mark", mark, plan=lambda: "would mark as deleting" if env else "no record")]
+    # GitOps, Argo CD, Portainer: only for the components bootstrap made (none: no step).
+    steps += delete_steps(ctx, name)
 
     def cluster_gone() -> bool:
         return provider.state(target) is None
@@ -154,6 +157,9 @@ def _delete(ctx: WorkflowContext, request: DeleteRequest) -> WorkflowResult:
             ),
         )
     )
+
+    # HAProxy's routes are rendered from the inventory: once the record is gone.
+    steps += delete_route_steps(ctx, name)
 
     def failed(error: str, last_step: str | None) -> None:
         if inventory.find(name) is not None:

@@ -29,7 +29,7 @@ from kenv.platform.postgres.manifests import NAME, SECRET_KEY, SECRET_NAME
 from kenv.platform.postgres.output import write_directory
 from kenv.platform.postgres.params import Params
 from kenv.platform.postgres.render import render_files
-from kenv.runtime.git import IDENTITY, Git
+from kenv.runtime.git import Git
 from kenv.runtime.kubectl import Kubectl
 from kenv.workflows.context import WorkflowContext
 
@@ -99,8 +99,10 @@ def rendered_dir(ctx: WorkflowContext, environment: str) -> Path:
 
 
 def gitops_repo(ctx: WorkflowContext) -> Path:
-    """The platform's GitOps repository (a local repository until Argo CD serves it)."""
-    return ctx.settings.data_dir / "gitops"
+    """The work clone of the platform's GitOps repository (kenv.workflows.gitops)."""
+    from kenv.workflows.gitops import work_dir
+
+    return work_dir(ctx)
 
 
 def _read_local(path: Path) -> str | None:
@@ -198,27 +200,23 @@ def _apply(ctx: WorkflowContext, kubectl: Kubectl, request: DeployRequest, files
 
 
 def _commit(ctx: WorkflowContext, request: DeployRequest, files: dict[str, str]) -> str:
+    from kenv.workflows.gitops import commit_changes
+
     repo = gitops_repo(ctx)
-    git = Git(ctx.runner, repo)
     params = request.params
     message = (
         f"postgres: PostgreSQL {params.version} for {request.environment} "
         f"({params.profile}, {params.memory}, {params.connections} connections) in {params.namespace}"
     )
-    if ctx.dry_run:  # the plan only: nothing is read from a repository that may not exist yet
-        if not git.is_repository():
-            git.init()
-        git.add(GITOPS_PATH)
-        git.run(*IDENTITY, "commit", "-q", "-m", message)
+    # The whole directory: a file the render no longer makes is deleted, not left behind.
+    current = {str(p.relative_to(repo)) for p in (repo / GITOPS_PATH).glob("*") if p.is_file()}
+    changes: dict[str, bytes | None] = dict.fromkeys(current - {f"{GITOPS_PATH}/{n}" for n in files})
+    changes.update({f"{GITOPS_PATH}/{name}": text.encode() for name, text in files.items()})
+    commit = commit_changes(ctx, changes, message)
+    if ctx.dry_run:
         return f"would commit {len(files)} files to {repo} at {GITOPS_PATH}/"
-    if not git.is_repository():
-        repo.mkdir(parents=True, exist_ok=True)
-        git.init()
-    write_directory(files, repo / GITOPS_PATH, force=True)
-    git.add(GITOPS_PATH)
-    if not git.has_staged_changes(GITOPS_PATH):
-        return f"unchanged in {repo} at {GITOPS_PATH}/ ({git.head()[:12]})"
-    commit = git.commit(message)
+    if commit is None:
+        return f"unchanged in {repo} at {GITOPS_PATH}/ ({Git(ctx.runner, repo).head()[:12]})"
     return f"committed {commit[:12]} to {repo} at {GITOPS_PATH}/"
 
 

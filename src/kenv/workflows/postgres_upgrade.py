@@ -734,11 +734,10 @@ def upgrade_minor(ctx: WorkflowContext, request: MinorRequest) -> UpgradeResult:
                 f"{gitops_repo(ctx)} is not a git repository",
                 hint=f"deploy first: kenv postgres deploy --env {request.environment} --via gitops",
             )
-        if not ctx.dry_run:
-            for name, text in changed.items():
-                write_file(directory / name, text, force=True, mode=0o644)
-        git.add(GITOPS_PATH)
-        commit = git.commit(message)  # in a dry run: recorded, and HEAD is what it was
+        from kenv.workflows.gitops import commit_changes
+
+        changes = {f"{GITOPS_PATH}/{name}": text.encode() for name, text in changed.items()}
+        commit = commit_changes(ctx, changes, message) or git.head()  # a dry run records the commit only
         result.detail = (
             f"committed {commit[:12]} to {gitops_repo(ctx)}: Argo CD rolls statefulset/postgres to {new_image}"
             if not ctx.dry_run
@@ -754,25 +753,39 @@ def upgrade_minor(ctx: WorkflowContext, request: MinorRequest) -> UpgradeResult:
 def _major_cluster_plan(
     ctx: WorkflowContext, request: MinorRequest, result: UpgradeResult, files: dict[str, str], current_image: str
 ) -> UpgradeResult:
-    """A major upgrade on a cluster exists as a plan only (--dry-run): the steps are those of the
-    local upgrade, each in a pod; running them is refused, nothing is changed."""
+    """A major upgrade on a cluster: with --dry-run its steps; otherwise carried out by
+    postgres_upgrade_cluster (a new StatefulSet, the dump piped between the pods, the counts
+    compared, the Service switched on a match)."""
     from kenv.platform.postgres.manifests import NAME
     from kenv.platform.postgres.params import IMAGES
 
     current = rules.image_version(current_image)
     new_image = IMAGES.get(request.target.major)
-    if not ctx.dry_run or new_image is None:
+    if new_image is None:
+        pinned = ", ".join(str(v) for v in IMAGES)
         raise InvalidInput(
-            f"--to {request.target} is a major upgrade of {current}: the data must move into a new instance, "
-            "which kenv does on this machine only (a cluster's steps: --dry-run)",
-            hint="upgrade a local server with --local URL ..., or name a minor version of the running major",
+            f"--to {request.target} is a major version kenv pins no image for", hint=f"choose one of {pinned}"
         )
+    if not ctx.dry_run:
+        from kenv.workflows.postgres_upgrade_cluster import upgrade_major_cluster
+
+        return upgrade_major_cluster(
+            ctx,
+            request.environment,
+            files,
+            current_image=current_image,
+            new_image=new_image,
+            major=request.target.major,
+            result=result,
+            timeout=request.timeout,
+        )
+    assert current is not None
     result.method = "dump"
     result.to_version = str(rules.image_version(new_image))
     result.plan = rules.cluster_major_plan(
         rules.namespace_of(files), NAME, current_image, new_image, request.target.major
     )
-    result.detail = "a plan only: kenv does not run a major upgrade on a cluster yet"
+    result.detail = "the steps; without --dry-run kenv carries them out"
     return result
 
 

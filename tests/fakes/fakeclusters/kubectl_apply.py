@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import json
 import os
 import sys
 import time
@@ -33,8 +34,28 @@ GROUPS = {
     "Job": "batch",
     "NetworkPolicy": "networking.k8s.io",
     "PodDisruptionBudget": "policy",
+    "ClusterRole": "rbac.authorization.k8s.io",
+    "ClusterRoleBinding": "rbac.authorization.k8s.io",
+    "Role": "rbac.authorization.k8s.io",
+    "RoleBinding": "rbac.authorization.k8s.io",
+    "CustomResourceDefinition": "apiextensions.k8s.io",
+    "Application": "argoproj.io",
+    "ApplicationSet": "argoproj.io",
+    "AppProject": "argoproj.io",
 }
-CLUSTER_SCOPED = {"Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding"}
+CLUSTER_SCOPED = {
+    "Namespace",
+    "PersistentVolume",
+    "StorageClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+}
+# Kinds the API server serves only once their CustomResourceDefinition is there (Argo CD's).
+CUSTOM_KINDS = {"Application": "applications", "ApplicationSet": "applicationsets", "AppProject": "appprojects"}
+# apimachinery's TotalAnnotationSizeLimitB: a client-side apply keeps the whole object in the
+# kubectl.kubernetes.io/last-applied-configuration annotation, which Argo CD's largest CRD exceeds.
+ANNOTATION_LIMIT = 256 * 1024
 # kustomize api/resid/gvk.go orderFirst (v5.5.0), the kinds kenv renders
 ORDER_FIRST = [
     "Namespace",
@@ -115,7 +136,8 @@ def rollout_command() -> Command:
 def _documents(text: str) -> list[dict]:
     import yaml
 
-    return [doc for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # Argo CD's install is 1.9 MB
+    return [doc for doc in yaml.load_all(text, Loader=loader) if isinstance(doc, dict)]
 
 
 def _kustomize(directory: str) -> list[dict]:
@@ -179,6 +201,16 @@ def _stored(obj: dict, previous: dict | None, cluster_uid: str) -> dict:
         data = stored.setdefault("data", {})
         for k, v in stored.pop("stringData").items():
             data[k] = base64.b64encode(str(v).encode()).decode()
+    if stored["kind"] == "Deployment":
+        # the fake's kubelet makes every replica available at once (DeploymentStatus)
+        replicas = stored.setdefault("spec", {}).setdefault("replicas", 1)
+        stored["status"] = {
+            "observedGeneration": generation,
+            "replicas": replicas,
+            "updatedReplicas": replicas,
+            "readyReplicas": replicas,
+            "availableReplicas": replicas,
+        }
     if stored["kind"] == "StatefulSet":
         spec = stored.setdefault("spec", {})
         strategy = spec.setdefault("updateStrategy", {"type": "RollingUpdate"})
@@ -199,13 +231,97 @@ def _stored(obj: dict, previous: dict | None, cluster_uid: str) -> dict:
     return stored
 
 
+def _fill_token(stored: dict, applied: list[dict], cluster: dict) -> None:
+    """The token controller (kube-controller-manager, serviceaccounts-token) fills a
+    `kubernetes.io/service-account-token` Secret of an existing ServiceAccount with `token`,
+    `ca.crt` and `namespace` (pkg/controller/serviceaccount/tokens_controller.go)."""
+    if stored.get("type") != "kubernetes.io/service-account-token":
+        return
+    meta = stored["metadata"]
+    account = (meta.get("annotations") or {}).get("kubernetes.io/service-account.name")
+    if not any(
+        o["kind"] == "ServiceAccount"
+        and o["metadata"]["name"] == account
+        and o["metadata"].get("namespace") == meta.get("namespace")
+        for o in applied
+    ):
+        return  # no account: the controller leaves (and later deletes) the Secret
+    seed = f"{cluster.get('uid', '')}/{meta.get('namespace')}/{account}/{meta['uid']}"
+    token = "eyJhbGciOiJSUzI1NiJ9." + hashlib.sha256(seed.encode()).hexdigest()
+    ca = f"-----BEGIN CERTIFICATE-----\nfake CA of {cluster.get('name', '')}\n-----END CERTIFICATE-----\n"
+    stored["data"] = {
+        "token": base64.b64encode(token.encode()).decode(),
+        "ca.crt": base64.b64encode(ca.encode()).decode(),
+        "namespace": base64.b64encode(str(meta.get("namespace")).encode()).decode(),
+    }
+
+
+def _argocd_server_started(stored: dict, applied: list[dict]) -> None:
+    """What argocd-server does at its first start when `argocd-secret` holds no admin password:
+    a random 16-character password in Secret `argocd-initial-admin-secret` (field `password`), its
+    bcrypt hash and mtime in `argocd-secret` (argo-cd v3.5.1 util/settings/settings.go
+    InitializeSettings). The fake's hash is a placeholder that matches no password."""
+    meta = stored["metadata"]
+    if stored["kind"] != "Deployment" or meta["name"] != "argocd-server":
+        return
+    namespace = meta.get("namespace")
+    secret = next(
+        (
+            o
+            for o in applied
+            if o["kind"] == "Secret"
+            and o["metadata"]["name"] == "argocd-secret"
+            and o["metadata"].get("namespace") == namespace
+        ),
+        None,
+    )
+    if secret is None or (secret.get("data") or {}).get("admin.password"):
+        return
+    password = hashlib.sha256(meta["uid"].encode()).hexdigest()[:16]
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    secret.setdefault("data", {}).update(
+        {"admin.password": b64("$2a$10$" + "fake" * 13 + "ab"), "admin.passwordMtime": b64(meta["creationTimestamp"])}
+    )
+    initial = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "argocd-initial-admin-secret", "namespace": namespace},
+        "type": "Opaque",
+        "data": {"password": b64(password)},
+    }
+    applied.append(_stored(initial, None, meta["uid"]))
+
+
+def _unmapped(obj: dict, cluster: dict, applied: list[dict], source: str) -> str | None:
+    """cli-runtime pkg/resource/mapper.go infoForData: a kind the server has no mapping for."""
+    kind = obj.get("kind", "")
+    if kind not in CUSTOM_KINDS:
+        return None
+    crd = f"{CUSTOM_KINDS[kind]}.argoproj.io"
+    if any(o["kind"] == "CustomResourceDefinition" and o["metadata"]["name"] == crd for o in applied):
+        return None
+    meta = obj.get("metadata") or {}
+    return (
+        f'error: resource mapping not found for name: "{meta.get("name", "")}" namespace: '
+        f'"{meta.get("namespace", "")}" from "{source}": no matches for kind "{kind}" in version '
+        f'"{obj.get("apiVersion", "")}"\nensure CRDs are installed first'
+    )
+
+
 def apply(env: FakeEnv, p: Parsed) -> int:
     from .tool_kubectl import _namespace_exists, _refused, _require_cluster
 
     if p.args:
         err(f"error: Unexpected args: {list(p.args)}\nSee 'kubectl apply -h' for help and examples")
         return 1
-    for flag in ("server-side", "prune", "selector", "recursive"):
+    server_side = bool(p["server-side"])
+    if p["force-conflicts"] and not server_side:  # apply.go Validate
+        err("error: --force-conflicts only works with --server-side")
+        return 1
+    for flag in ("prune", "selector", "recursive"):
         if p[flag]:
             from .kubectl_print import NotEmulated
 
@@ -238,12 +354,13 @@ def apply(env: FakeEnv, p: Parsed) -> int:
         err("error: no objects passed to apply")
         return 1
     key = cluster["key"]
-    for source, obj in sources:
-        kind = obj.get("kind", "")
-        meta = obj.setdefault("metadata", {})
-        if kind not in CLUSTER_SCOPED:
-            meta.setdefault("namespace", conn.namespace)
-        with env.store.transaction() as state:
+    # one write of the state for the whole apply (Argo CD's install: 59 objects, 1.9 MB)
+    with env.store.transaction() as state:
+        for source, obj in sources:
+            kind = obj.get("kind", "")
+            meta = obj.setdefault("metadata", {})
+            if kind not in CLUSTER_SCOPED:
+                meta.setdefault("namespace", conn.namespace)
             record = state["clusters"].get(key)
             if record is None:
                 raise _refused(conn, discovery=True)
@@ -265,17 +382,49 @@ def apply(env: FakeEnv, p: Parsed) -> int:
                 ),
                 None,
             )
-            if previous is not None and previous.get("lastApplied") == obj:
-                operation = "unchanged"
+            unmapped = _unmapped(obj, record, applied, source)
+            if unmapped is not None:
+                err(unmapped)
+                return 1
+            if not server_side and len(json.dumps(obj, separators=(",", ":"))) > ANNOTATION_LIMIT:
+                err(
+                    f'The {kind} "{meta["name"]}" is invalid: metadata.annotations: Too long: '
+                    f"may not be more than {ANNOTATION_LIMIT} bytes"
+                )
+                return 1
+            wanted = obj
+            if server_side and previous is not None:
+                # fields other managers set (a patched Secret's data, a Service's nodePort) stay
+                wanted = _merge(visible(previous), obj)
+            if previous is not None and previous.get("lastApplied") == wanted:
+                operation = "serverside-applied" if server_side else "unchanged"
             else:
                 operation = "configured" if previous is not None else "created"
+                if server_side:
+                    operation = "serverside-applied"  # apply.go: one verb for server-side applies
                 if previous is not None:
                     applied.remove(previous)
-                stored = _stored(obj, previous, str(cluster.get("uid", "")))
-                stored["lastApplied"] = obj
+                stored = _stored(wanted, previous, str(cluster.get("uid", "")))
+                _fill_token(stored, applied, cluster)
+                stored["lastApplied"] = wanted
                 applied.append(stored)
-        out(f"{ref(obj)} {operation}")
+                if previous is None:
+                    _argocd_server_started(stored, applied)
+            out(f"{ref(obj)} {operation}")
     return 0
+
+
+def _merge(old: object, new: object) -> object:
+    """What a server-side apply leaves: the applied fields over the object's other fields (maps
+    merged; lists and scalars taken from the applied configuration)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        merged = dict(old)
+        for key, value in new.items():
+            merged[key] = _merge(old.get(key), value)
+        for key in ("uid", "creationTimestamp", "generation"):
+            merged.pop(key, None)
+        return merged
+    return copy.deepcopy(new)
 
 
 def visible(obj: dict) -> dict:
@@ -293,6 +442,8 @@ def rollout_status(env: FakeEnv, p: Parsed) -> int:
 
         raise NotEmulated("'kubectl rollout status' other than TYPE/NAME is not implemented by the test fake")
     kind_token, _, name = p.args[0].partition("/")
+    if kind_token.split(".")[0] in ("deployment", "deployments", "deploy"):
+        return _deployment_status(env, p, name)
     if kind_token.split(".")[0] not in ("statefulset", "statefulsets", "sts"):
         from .kubectl_print import NotEmulated
 
@@ -325,4 +476,32 @@ def rollout_status(env: FakeEnv, p: Parsed) -> int:
     else:
         current, revision = status["currentReplicas"], status["currentRevision"]
         out(f"statefulset rolling update complete {current} pods at revision {revision}...")
+    return 0
+
+
+def _deployment_status(env: FakeEnv, p: Parsed, name: str) -> int:
+    """DeploymentStatusViewer (pkg/polymorphichelpers/rollout_status.go): an applied Deployment
+    whose replicas the fake's kubelet made available at once."""
+    from .tool_kubectl import _require_cluster
+
+    conn, cluster = _require_cluster(env, p, "rollout-status-lookup")
+    deployment = next(
+        (
+            o
+            for o in cluster.get("applied") or []
+            if o["kind"] == "Deployment"
+            and o["metadata"]["name"] == name
+            and o["metadata"]["namespace"] == conn.namespace
+        ),
+        None,
+    )
+    if deployment is None:
+        err(f'Error from server (NotFound): deployments.apps "{name}" not found')
+        return 1
+    if env.inject("rollout-status", conn.names()):
+        replicas = deployment["spec"].get("replicas", 1)
+        out(f'Waiting for deployment "{name}" rollout to finish: 0 of {replicas} updated replicas are available...')
+        err("error: timed out waiting for the condition")
+        return 1
+    out(f'deployment "{name}" successfully rolled out')
     return 0

@@ -28,6 +28,7 @@ pkg/cmd/replace/replace.go, pkg/rawhttp/raw.go (see tests/fakes/README.md).
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
@@ -506,6 +507,10 @@ def patch(env: FakeEnv, p) -> int:
             # the apiserver's answer to a patch it cannot apply (422, the json-patch library's text)
             err(f"The request is invalid: {exc}")
             return 1
+        if kind == "Secret" and isinstance(changed.get("stringData"), dict):
+            # the apiserver folds a Secret's stringData into data on every write (core/v1 conversion)
+            for key, value in changed.pop("stringData").items():
+                changed.setdefault("data", {})[key] = base64.b64encode(str(value).encode()).decode()
         did = changed != current
         if did:
             _bump(changed)

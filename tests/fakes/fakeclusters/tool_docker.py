@@ -138,6 +138,13 @@ def _main(argv: list[str]) -> int:
     rest = argv[i:]
     if docker_down(environ):
         return _engine_down(rest)
+    if env is not None and not remote and rest[:1] in (["run"], ["rm"], ["volume"], ["container"]):
+        # The fake Portainer's container and volume (portainer_server.py); others go on below.
+        from .portainer_server import docker_intercept
+
+        code = docker_intercept(env.state_dir, rest)
+        if code is not None:
+            return code
     cmd, args = _command(rest)
     if remote or env is None or cmd is None:
         return _passthrough(argv, rest)
@@ -167,6 +174,10 @@ def _command(rest: list[str]) -> tuple[str | None, list[str]]:
         return rest[0], rest[1:]
     if rest[:2] == ["network", "inspect"]:
         return "network inspect", rest[2:]
+    if rest[:2] == ["network", "connect"]:
+        return "network connect", rest[2:]
+    if rest[:2] == ["network", "disconnect"]:
+        return "network disconnect", rest[2:]
     if rest[0] == "container" and len(rest) > 1:
         sub = {"ls": "ls", "list": "ls", "ps": "ls"}.get(rest[1], rest[1])
         if sub in ("ls", "start", "stop", "inspect", "exec"):
@@ -319,6 +330,7 @@ _USAGE = {
     "container inspect": "[OPTIONS] CONTAINER [CONTAINER...]",
     "exec": "[OPTIONS] CONTAINER COMMAND [ARG...]",
     "container exec": "[OPTIONS] CONTAINER COMMAND [ARG...]",
+    "network connect": "[OPTIONS] NETWORK CONTAINER",
 }
 
 
@@ -989,6 +1001,7 @@ def _inspect_doc(c: Container) -> dict:
         "DNSNames": [c.name, c.id[:12]] if c.running else None,
     }
     restart = {"k3d": ("unless-stopped", 0), "kind": ("on-failure", 1), "minikube": ("no", 0)}.get(c.tool, ("no", 0))
+    joined = c.node.get("extra_networks", [])  # `docker network connect` (_network_connect)
     return {
         "Id": c.id,
         "Created": _go_time(c.created),
@@ -1029,7 +1042,7 @@ def _inspect_doc(c: Container) -> dict:
         },
         "NetworkSettings": {
             "Ports": dict(bindings) if c.running else {},
-            "Networks": {c.network: endpoint},
+            "Networks": {c.network: endpoint, **{n: {"NetworkID": "", "IPAddress": ""} for n in joined}},
         },
     }
 
@@ -1459,8 +1472,75 @@ def _network_inspect(env: object, args: list[str], argv: list[str]) -> int:
     return 1 if missing else 0
 
 
+# docker/cli v28.2.2 cli/command/network/connect.go: cli.ExactArgs(2) and these flags.
+_CONNECT_FLAGS = {
+    "alias": ("", True, True),
+    "driver-opt": ("", True, True),
+    "gw-priority": ("", True, False),
+    "ip": ("", True, False),
+    "ip6": ("", True, False),
+    "link": ("", True, True),
+    "link-local-ip": ("", True, True),
+}
+
+
+def _network_connect(env: object, args: list[str], argv: list[str]) -> int:
+    """A fake node joins another network (kept in its state, shown by inspect); a real container
+    goes to the real engine. Connected twice: the daemon's refusal (moby libnetwork
+    network.go CreateEndpoint: "endpoint with name %s already exists in network %s")."""
+    _opts, names = _parse(args, _CONNECT_FLAGS, "network connect")
+    if len(names) != 2:
+        raise _Usage("docker: 'docker network connect' requires 2 arguments", 1)
+    network, name = names
+    store = env.store  # type: ignore[attr-defined]
+    with store.transaction() as state:
+        c = _resolve(_containers(state), name)
+        if c is None:
+            return _passthrough(argv)
+        known = network in state["networks"]
+        known = known or (_real_engine_up() and _run_real(["network", "inspect", network])[0] == 0)
+        if not known:
+            _err(f"Error response from daemon: network {network} not found")
+            return 1
+        node = next(n for n in state["clusters"][c.cluster["key"]]["nodes"] if n["name"] == c.name)
+        joined = node.setdefault("extra_networks", [])
+        if network == c.network or network in joined:
+            _err(f"Error response from daemon: endpoint with name {c.name} already exists in network {network}")
+            return 1
+        joined.append(network)
+    return 0
+
+
+def _network_disconnect(env: object, args: list[str], argv: list[str]) -> int:
+    """A fake node leaves a network `network connect` joined it to (docker/cli network
+    disconnect.go: `-f/--force`, 2 arguments); one it is not on: the daemon's refusal (moby
+    daemon/container_operations.go disconnectFromNetwork: "container %s is not connected to
+    network %s", the container's ID). Its own network is not left (not modelled)."""
+    _opts, names = _parse(args, {"force": ("f", False, False)}, "network disconnect")
+    if len(names) != 2:
+        raise _Usage("docker: 'docker network disconnect' requires 2 arguments", 1)
+    network, name = names
+    store = env.store  # type: ignore[attr-defined]
+    with store.transaction() as state:
+        c = _resolve(_containers(state), name)
+        if c is None:
+            return _passthrough(argv)
+        node = next(n for n in state["clusters"][c.cluster["key"]]["nodes"] if n["name"] == c.name)
+        joined = node.setdefault("extra_networks", [])
+        if network == c.network:
+            _err("fake docker: leaving a node's own network is not implemented by the test fake")
+            return 2
+        if network not in joined:
+            _err(f"Error response from daemon: container {c.id} is not connected to network {network}")
+            return 1
+        joined.remove(network)
+    return 0
+
+
 _HANDLERS = {
     "version": _version,
+    "network connect": _network_connect,
+    "network disconnect": _network_disconnect,
     "network inspect": _network_inspect,
     "ps": _ps,
     "container ls": lambda env, a, argv: _ps(env, a, argv, "container ls"),

@@ -24,7 +24,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from . import kubeconfig, kubectl_apply, kubemutate, kubeobjects, model
+from . import kubeconfig, kubectl_apply, kubectl_exec, kubemutate, kubeobjects, model
 from .cli import ARRAY, BOOL, DURATION, INT, SLICE, Command, Flag, Parsed, UsageError, parse
 from .common import err, go_json, out, table
 from .env import FakeEnv, FakeExit
@@ -58,11 +58,32 @@ _RESOURCES.update(
 )
 _PLURAL.update({"Secret": "secrets", "NetworkPolicy": "networkpolicies"})
 _NAMESPACED |= {"Secret", "NetworkPolicy"}
+# what Argo CD's install and its registered clusters add (`kubectl api-resources`, v1.31, and the
+# CRDs' names in argo-cd manifests/install.yaml v3.5.1)
+_APPLIED_ONLY = {
+    "serviceaccounts": ("ServiceAccount", True, ("serviceaccount", "sa")),
+    "roles": ("Role", True, ("role",)),
+    "rolebindings": ("RoleBinding", True, ("rolebinding",)),
+    "clusterroles": ("ClusterRole", False, ("clusterrole",)),
+    "clusterrolebindings": ("ClusterRoleBinding", False, ("clusterrolebinding",)),
+    "customresourcedefinitions": ("CustomResourceDefinition", False, ("customresourcedefinition", "crd", "crds")),
+    "applications": ("Application", True, ("application", "app", "apps")),
+    "applicationsets": ("ApplicationSet", True, ("applicationset", "appset", "appsets")),
+    "appprojects": ("AppProject", True, ("appproject", "appproj", "appprojs")),
+}
+for _plural, (_kind, _namespaced, _aliases) in _APPLIED_ONLY.items():
+    _RESOURCES.update(dict.fromkeys((_plural, *_aliases), _kind))
+    _PLURAL[_kind] = _plural
+    if _namespaced:
+        _NAMESPACED.add(_kind)
+# kinds `kubectl delete` removes from what `kubectl apply` made
+_DELETABLE = {"Secret", "ConfigMap", "Service", "Deployment", "NetworkPolicy", "StatefulSet"} | {
+    kind for kind, _, _ in _APPLIED_ONLY.values()
+}
 _LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost", "::1", "[::1]")
 _UNIMPLEMENTED = (
     "create",
     "describe",
-    "exec",
     "port-forward",
     "edit",
     "label",
@@ -264,6 +285,7 @@ def _tree() -> Command:
                 ],
             ),
             kubectl_apply.apply_command(output),
+            kubectl_exec.command(),
             Command("rollout", subcommands=[kubectl_apply.rollout_command(), kubemutate.rollout_restart_command()]),
         ]
         + kubemutate.commands(output)
@@ -1230,6 +1252,8 @@ def _delete(env: FakeEnv, p: Parsed) -> int:
     if kind is None:
         err(f'error: the server doesn\'t have a resource type "{kind_token}"')
         return 1
+    if kind in _DELETABLE:
+        return _delete_applied(env, p, conn, kind, names, fmt=str(p["output"]))
     if kind != "Pod":
         raise NotEmulated(f"'kubectl delete {_PLURAL[kind]}' is not implemented by the test fake")
     if not names:
@@ -1270,6 +1294,56 @@ def _delete(env: FakeEnv, p: Parsed) -> int:
     # --wait: the fake's pods are gone at once, so there is nothing to wait for
     if errors:
         err("\n".join(errors))  # MultipleErrors: one StandardErrorMessage per line
+        return 1
+    return 0
+
+
+def _delete_applied(env: FakeEnv, p: Parsed, conn: Conn, kind: str, names: list[str], fmt: str) -> int:
+    """``kubectl delete TYPE NAME...`` of objects `kubectl apply` made (delete.go: "<plural>
+    "NAME" deleted"; NotFound unless --ignore-not-found). A ServiceAccount takes its token
+    Secrets with it (the token controller deletes them)."""
+    if not names:
+        err("error: resource(s) were provided, but no name was specified")
+        return 1
+    if fmt not in ("", "name"):
+        err(f"error: unexpected -o output mode: {fmt}. We only support '-o name'")
+        return 1
+    if env.inject("delete", conn.names()):
+        err("Error from server (ServiceUnavailable): the server is currently unable to handle the request")
+        return 1
+    assert conn.cluster is not None
+    namespace = conn.namespace if kind in _NAMESPACED else None
+    group = kubectl_apply.GROUPS.get(kind)
+    qualified = _PLURAL[kind] + (f".{group}" if group else "")
+    errors: list[str] = []
+    for name in names:
+        with env.store.transaction() as state:
+            applied = (state["clusters"].get(conn.cluster["key"]) or {}).get("applied") or []
+            found = [
+                o
+                for o in applied
+                if o["kind"] == kind and o["metadata"]["name"] == name and o["metadata"].get("namespace") == namespace
+            ]
+            for obj in found:
+                applied.remove(obj)
+            if found and kind == "ServiceAccount":
+                applied[:] = [
+                    o
+                    for o in applied
+                    if not (
+                        o.get("type") == "kubernetes.io/service-account-token"
+                        and o["metadata"].get("namespace") == namespace
+                        and (o["metadata"].get("annotations") or {}).get("kubernetes.io/service-account.name") == name
+                    )
+                ]
+        if found:
+            # delete.go PrintObj: the lower-case kind and its group, not the resource
+            kind_string = kind.lower() + (f".{group}" if group else "")
+            out(f"{kind_string}/{name}" if fmt == "name" else f'{kind_string} "{name}" deleted')
+        elif not p["ignore-not-found"]:
+            errors.append(f'Error from server (NotFound): {qualified} "{name}" not found')
+    if errors:
+        err("\n".join(errors))
         return 1
     return 0
 
@@ -1364,6 +1438,7 @@ _HANDLERS = {
     "kubectl logs": _logs,
     "kubectl apply": kubectl_apply.apply,
     "kubectl rollout status": kubectl_apply.rollout_status,
+    "kubectl exec": kubectl_exec.run,  # pods backed by real programs (kubectl_exec.py)
     # changes to seeded objects and the controllers behind them (kubemutate.py)
     "kubectl patch": kubemutate.patch,
     "kubectl rollout restart": kubemutate.rollout_restart,

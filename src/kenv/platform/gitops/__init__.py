@@ -1,0 +1,1 @@
+"""The GitOps repository's layout: what kenv writes where (pure; git itself is in runtime/git)."""

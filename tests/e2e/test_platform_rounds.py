@@ -1,0 +1,92 @@
+"""The regression ritual: bootstrap -> create x3 (k3d, kind, minikube) -> delete -> teardown --all,
+three rounds in a row on the provider fakes, each environment registered in the platform's
+components on create (HAProxy routes, GitOps directory) and removed from them on delete."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.lifecycle_support import Fleet, needs_docker
+from tests.e2e.test_bootstrap import Platform, docker_network_exists, helper_image
+
+__all__ = ["helper_image"]  # the module-scoped fixture, shared
+
+COMPONENTS = "network,haproxy,devops,storage,gitops"
+
+
+@pytest.fixture
+def platform(isolated: Path, tmp_path: Path) -> Iterator[Platform]:
+    """A configured GitOps remote (a local bare repository: nothing to serve to the fake cluster)."""
+    world = Platform(isolated, tmp_path)
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
+    world.env["KENV_GITOPS_URL"] = f"file://{remote}"
+    world.remote = remote  # type: ignore[attr-defined]
+    yield world
+    world.cleanup()
+
+
+def repository_paths(platform: Platform) -> list[str]:
+    bare = platform.remote  # type: ignore[attr-defined]
+    out = subprocess.run(
+        ["git", "--git-dir", str(bare), "ls-tree", "-r", "--name-only", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out.split()
+
+
+def haproxy_config(platform: Platform) -> str:
+    return (platform.home / "data" / "haproxy" / "haproxy.cfg").read_text()
+
+
+@needs_docker
+def test_three_rounds_of_bootstrap_create_delete_teardown(platform: Platform, helper_image: str) -> None:
+    for round_number in range(1, 4):
+        boot = platform.run("bootstrap", "--only", COMPONENTS, "-o", "json")
+        assert boot.returncode == 0, (round_number, boot.stderr)
+        assert all(s["result"] in ("done", "skipped") for s in json.loads(boot.stdout)["steps"])
+        for name, provider in (("dev", "k3d"), ("qa", "kind"), ("perf", "minikube")):
+            created = platform.run("create", name, "--provider", provider, "-o", "json")
+            assert created.returncode == 0, (round_number, name, created.stderr)
+            steps = {s["name"]: s["detail"] for s in json.loads(created.stdout)["steps"]}
+            assert list(steps)[-3:] == ["ingress", "routes", "gitops"], steps
+            if provider == "k3d":
+                assert "Traefik on NodePort 30080" in steps["ingress"]
+                assert any("apply -f -" in " ".join(map(str, c.get("argv", []))) for c in platform.calls())
+        config = haproxy_config(platform)
+        assert all(f".{name}.localtest.me" in config for name in ("dev", "qa", "perf")), config
+        assert {"environments/dev", "environments/qa", "environments/perf"} <= {
+            "/".join(p.split("/")[:2]) for p in repository_paths(platform)
+        }
+
+        deleted = platform.run("delete", "qa", "-o", "json")
+        assert deleted.returncode == 0, (round_number, deleted.stderr)
+        steps = [s["name"] for s in json.loads(deleted.stdout)["steps"]]
+        assert steps[1] == "gitops" and steps[-1] == "routes", steps
+        assert ".qa.localtest.me" not in haproxy_config(platform)
+        paths = repository_paths(platform)
+        assert not any(p.startswith("environments/qa/") for p in paths)
+        assert any(p.startswith("archive/") and "qa" in p for p in paths), paths  # never lost
+
+        down = platform.run("teardown", "--all", "-o", "json")
+        assert down.returncode == 0, (round_number, down.stderr)
+        assert sorted(r["environment"] for r in json.loads(down.stdout)["environments"]) == ["dev", "perf"]
+        assert platform.environments() == []
+        assert platform.clusters() == {"k3d": [], "kind": [], "minikube": []}
+        assert not docker_network_exists(platform.network)
+        assert platform.components() == []
+
+
+def test_an_environment_created_with_no_platform_runs_exactly_the_old_steps(isolated: Path, tmp_path: Path) -> None:
+    platform = Fleet(isolated, tmp_path)
+    created = json.loads(platform.ok("create", "dev", "--subnet", "none", "-o", "json"))
+    assert [s["name"] for s in created["steps"]] == ["record", "cluster", "kubeconfig", "ready", "running"]
+    deleted = json.loads(platform.ok("delete", "dev", "-o", "json"))
+    assert [s["name"] for s in deleted["steps"]] == ["mark", "cluster", "kubeconfig", "record"]
