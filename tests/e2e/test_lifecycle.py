@@ -307,12 +307,14 @@ def test_kubeconfig_merge_keeps_the_current_context(fleet: Fleet) -> None:
 
 
 def test_up_preflights_then_creates_the_configured_environments(fleet: Fleet) -> None:
-    out = fleet.run("up", "--skip-preflight", "-o", "json", KENV_ENVIRONMENTS="dev,qa", KENV_DEFAULT_PROVIDER="kind")
+    # The platform (bootstrap first, the default) has its own tests: test_up_platform.py.
+    envs = {"KENV_ENVIRONMENTS": "dev,qa", "KENV_DEFAULT_PROVIDER": "kind"}
+    out = fleet.run("up", "--skip-preflight", "--no-platform", "-o", "json", **envs)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["names"] == ["dev", "qa"] and report["backend"] == "sqlite"
     assert all(e["status"] == "running" for e in fleet.environments())
-    again = json.loads(fleet.ok("up", "--skip-preflight", "-o", "json", KENV_ENVIRONMENTS="dev,qa"))
+    again = json.loads(fleet.ok("up", "--skip-preflight", "--no-platform", "-o", "json", KENV_ENVIRONMENTS="dev,qa"))
     assert again["created"] == [] and again["unchanged"] == ["dev", "qa"]
 
 

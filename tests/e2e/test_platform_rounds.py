@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.lifecycle_support import Fleet, needs_docker
 from tests.e2e.test_bootstrap import Platform, docker_network_exists, helper_image
+from tests.e2e.test_ingress_smoke import DefaultBackend, free_port
 
 __all__ = ["helper_image"]  # the module-scoped fixture, shared
 
@@ -27,8 +28,18 @@ def platform(isolated: Path, tmp_path: Path) -> Iterator[Platform]:
     subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
     world.env["KENV_GITOPS_URL"] = f"file://{remote}"
     world.remote = remote  # type: ignore[attr-defined]
-    yield world
-    world.cleanup()
+    # The ingress every route leads to: a loopback server on the environments' NodePort, with the
+    # fake nodes' address on loopback, so the smoke check through HAProxy reaches it for real.
+    node_port = free_port(30000)
+    ingress = DefaultBackend(node_port)
+    world.env["KENV_NODE_PORT"] = str(node_port)
+    world.env["KENV_FAKE_NODE_ADDRESS"] = "127.0.0.1"
+    world.ingress = ingress  # type: ignore[attr-defined]
+    try:
+        yield world
+    finally:
+        ingress.close()
+        world.cleanup()
 
 
 def repository_paths(platform: Platform) -> list[str]:
@@ -56,9 +67,11 @@ def test_three_rounds_of_bootstrap_create_delete_teardown(platform: Platform, he
             created = platform.run("create", name, "--provider", provider, "-o", "json")
             assert created.returncode == 0, (round_number, name, created.stderr)
             steps = {s["name"]: s["detail"] for s in json.loads(created.stdout)["steps"]}
-            assert list(steps)[-3:] == ["ingress", "routes", "gitops"], steps
+            assert list(steps)[-4:] == ["ingress", "routes", "smoke", "gitops"], steps
             if provider == "k3d":
-                assert "Traefik on NodePort 30080" in steps["ingress"]
+                assert "through HAProxy" in steps["smoke"], steps["smoke"]
+                assert f"probe.{name}.localtest.me" in platform.ingress.hosts  # type: ignore[attr-defined]
+                assert f"Traefik on NodePort {platform.env['KENV_NODE_PORT']}" in steps["ingress"]
                 assert any("apply -f -" in " ".join(map(str, c.get("argv", []))) for c in platform.calls())
         config = haproxy_config(platform)
         assert all(f".{name}.localtest.me" in config for name in ("dev", "qa", "perf")), config

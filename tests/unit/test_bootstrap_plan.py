@@ -66,7 +66,11 @@ def test_the_state_file_is_private_and_drives_the_steps(ctx: WorkflowContext) ->
     mark_done(ctx, "haproxy", "running", url="http://x")
     assert stat.S_IMODE(state_path(ctx).stat().st_mode) == 0o600
     assert bootstrapped(ctx) == {"network", "haproxy"}
-    assert [s.name for s in create_steps(ctx, lambda: pytest.fail("not asked"), "dev")] == ["ingress", "routes"]
+    assert [s.name for s in create_steps(ctx, lambda: pytest.fail("not asked"), "dev")] == [
+        "ingress",
+        "routes",
+        "smoke",
+    ]
     assert [s.name for s in delete_route_steps(ctx, "dev")] == ["routes"]
     # The management environment is the platform's own: never registered in it.
     assert create_steps(ctx, lambda: pytest.fail("not asked"), "devops") == []
@@ -74,7 +78,7 @@ def test_the_state_file_is_private_and_drives_the_steps(ctx: WorkflowContext) ->
     mark_done(ctx, "argocd")
     mark_done(ctx, "gitops")
     names = [s.name for s in create_steps(ctx, lambda: pytest.fail("not asked"), "dev")]
-    assert names == ["ingress", "routes", "portainer", "argocd", "gitops"]
+    assert names == ["ingress", "routes", "smoke", "portainer", "argocd", "gitops"]
     assert [s.name for s in delete_steps(ctx, "dev")] == ["gitops", "argocd", "portainer"]
     forget(ctx, "haproxy")
     assert "haproxy" not in bootstrapped(ctx) and delete_route_steps(ctx, "dev") == []

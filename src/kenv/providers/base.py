@@ -29,6 +29,9 @@ class CreateOptions:
     # The [images] table: mirrors, insecure registries and proxies, rendered by each provider in
     # its own form (providers/image_supply.py); empty: the command line is unchanged.
     images: ImageSupply = field(default_factory=ImageSupply)
+    # The management environment runs its own ingress routing (HAProxy names its hosts): the
+    # distribution's default ingress (k3s' Traefik) is not started there at all.
+    disable_default_ingress: bool = False
 
 
 @dataclass(frozen=True)

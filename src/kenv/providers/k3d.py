@@ -66,6 +66,10 @@ class K3d:
             argv += ["--port", f"127.0.0.1:{env.port('https')}:443@loadbalancer"]
         if options.resources.memory:
             argv += ["--servers-memory", options.resources.memory, "--agents-memory", options.resources.memory]
+        if options.disable_default_ingress:
+            # k3s' --disable on every server (k3d v5.8.3 cmd/cluster/clusterCreate.go: ARG@NODEFILTER;
+            # a filter is required once the cluster has more than one node).
+            argv += ["--k3s-arg", "--disable=traefik@server:*"]
         # Mirrors, insecure registries, proxies: --registry-config FILE and -e KEY=VALUE@filter.
         argv += plan_supply(options.images, env, self.data_dir).args
         return argv

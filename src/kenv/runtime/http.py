@@ -116,3 +116,23 @@ def free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def probe(url: str, host_header: str, timeout: float = 5.0) -> tuple[int, str]:
+    """One GET with a chosen Host header (a name routed by HAProxy, before any DNS knows it);
+    (status, the first KiB of the body). Raises HttpUnavailable when nothing answers."""
+    if urlsplit(url).scheme != "http":
+        raise KenvError(f"not an http URL: {public_url(url)!r}")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(url, method="GET", headers={"User-Agent": "kenv", "Host": host_header})  # noqa: S310 - scheme checked above
+    shown = f"GET {public_url(url)} (Host: {host_header})"
+    log.debug("http: %s (timeout %ss)", shown, timeout)
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            status, raw = int(response.status), response.read(1024)
+    except urllib.error.HTTPError as exc:
+        status, raw = int(exc.code), exc.read(1024)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise HttpUnavailable(f"{shown}: no answer ({_reason(exc)})", url=public_url(url)) from exc
+    log.debug("http: %s -> %s", shown, status)
+    return status, raw.decode("utf-8", errors="replace")

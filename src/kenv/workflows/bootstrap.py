@@ -112,7 +112,7 @@ def run_bootstrap(ctx: WorkflowContext, request: BootstrapRequest) -> BootstrapR
         "inventory": lambda: _inventory_step(ctx, report),
     }
     steps = [_recorded(ctx, name, builders[name](), request.explicit, report) for name in request.components]
-    with ctx.environment_lock(MANAGEMENT_NAME + "-platform"):
+    with ctx.platform_lock("bootstrap"):
         report.result = execute(
             "bootstrap", "platform", steps, runner=ctx.runner, progress=ctx.progress, dry_run=ctx.dry_run,
             keep_on_failure=True,  # a platform half-made is resumed by the next bootstrap, never torn down

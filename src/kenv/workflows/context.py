@@ -206,21 +206,29 @@ class WorkflowContext:
                 inventory.close()
             self._opened.clear()
 
-    @contextlib.contextmanager
-    def environment_lock(self, name: str) -> Iterator[None]:
-        """An exclusive flock on <data>/locks/<name>.lock; the kernel releases it if kenv dies.
+    def environment_lock(self, name: str) -> contextlib.AbstractContextManager[None]:
+        """An exclusive flock on <data>/locks/<name>.lock; the kernel releases it if kenv dies."""
+        return self._file_lock(f"{name}.lock", f"environment {name!r}")
 
-        Delete removes the file while it holds the lock, so a process that was waiting on the old
-        file may get its lock on a file no longer in the directory, while a newcomer locks a fresh
-        one: the lock counts only when the file locked is still the one at the path."""
+    def platform_lock(self, component: str) -> contextlib.AbstractContextManager[None]:
+        """The same lock for one shared platform file (the HAProxy configuration, say), so that
+        parallel creates change it one at a time."""
+        return self._file_lock(f"platform-{component}.lock", f"the platform's {component}")
+
+    @contextlib.contextmanager
+    def _file_lock(self, file_name: str, what: str) -> Iterator[None]:
+        """Delete removes an environment's lock file while it holds the lock, so a process that was
+        waiting on the old file may get its lock on a file no longer in the directory, while a
+        newcomer locks a fresh one: the lock counts only when the file locked is still the one at
+        the path."""
         lock_dir = self.settings.data_dir / "locks"
         lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = lock_dir / f"{name}.lock"
+        path = lock_dir / file_name
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             handle = path.open("a+")
             try:
-                self._flock_until(handle, name, deadline)
+                self._flock_until(handle, what, deadline)
                 if _same_file(handle, path):
                     break
             except BaseException:
@@ -237,7 +245,7 @@ class WorkflowContext:
             handle.close()
 
     @staticmethod
-    def _flock_until(handle: IO[str], name: str, deadline: float) -> None:
+    def _flock_until(handle: IO[str], what: str, deadline: float) -> None:
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -247,7 +255,7 @@ class WorkflowContext:
                     handle.seek(0)
                     holder = handle.read().strip() or "another kenv process"
                     raise KenvError(
-                        f"environment {name!r} is busy: {holder} is working on it",
+                        f"{what} is busy: {holder} is working on it",
                         hint="wait for it to finish, then retry",
                     ) from None
                 time.sleep(0.2)

@@ -155,7 +155,12 @@ def _create(ctx: WorkflowContext, request: CreateRequest) -> WorkflowResult:  # 
         holder["env"] = existing
     kubeconfig = ctx.kubeconfig_path(spec.name)
     options = CreateOptions(
-        kubeconfig=kubeconfig, timeout=request.timeout, resources=request.resources, images=ctx.settings.images
+        kubeconfig=kubeconfig,
+        timeout=request.timeout,
+        resources=request.resources,
+        images=ctx.settings.images,
+        # devops: HAProxy reaches its services by fixed hosts, no default ingress there.
+        disable_default_ingress=(existing.role if existing else spec.role) == "management",
     )
 
     def env() -> Environment:

@@ -32,6 +32,10 @@ log = logging.getLogger("kenv.workflows")
 STATE_FILE = "platform.json"
 STATE_VERSION = 1
 INGRESS_TIMEOUT = 60.0
+INGRESS_BY_KENV = frozenset({"k3d"})  # providers whose ingress the "ingress" step puts on node_port
+SMOKE_TIMEOUT = 20.0  # the whole smoke check, retries included
+SMOKE_REQUEST_TIMEOUT = 5.0
+SMOKE_INTERVAL = 1.0
 
 # component -> the workflow module that implements it
 MODULES = {
@@ -197,12 +201,22 @@ def create_steps(ctx: WorkflowContext, env: Callable[[], Environment], name: str
             )
         )
 
+        synced: dict[str, Any] = {}
+
         def routes() -> str:
             _require(ctx, "haproxy", name)
             result = call("haproxy", "sync_routes", ctx, prune=False)
+            synced["result"] = result
             return f"HAProxy routes *.{name}.{ctx.settings.base_domain} ({routes_summary(result)})"
 
         steps.append(_step("routes", routes, f"would route *.{name}.{ctx.settings.base_domain} in HAProxy"))
+        steps.append(
+            _step(
+                "smoke",
+                lambda: _smoke(ctx, env(), synced.get("result")),
+                f"would request http://{_smoke_host(ctx, name)}/ through HAProxy",
+            )
+        )
     if "portainer" in members:
 
         def portainer() -> str:
@@ -246,6 +260,62 @@ def _ingress(ctx: WorkflowContext, env: Environment) -> str:
         input_text=helm_chart_config(env.node_port),
     )
     return f"Traefik on NodePort {env.node_port} (HelmChartConfig kube-system/traefik)"
+
+
+def _smoke_host(ctx: WorkflowContext, name: str) -> str:
+    from kenv.platform.ingress.smoke import probe_host
+
+    return probe_host(name, ctx.settings.base_domain)
+
+
+def _backend_of(ctx: WorkflowContext, name: str, result: Any) -> str:
+    """The node address:port HAProxy routes the environment to (a resumed run lists it again)."""
+    if result is None:
+        result = call("haproxy", "routes", ctx)
+    for entry in getattr(result, "entries", None) or []:
+        if entry.environment == name:
+            return str(entry.backend or f"no backend ({entry.reason})")
+    return "no backend"
+
+
+def _smoke(ctx: WorkflowContext, env: Environment, result: Any) -> str:
+    """One request through HAProxy for a host under the environment's route, retried for a short
+    while (a NodePort Service or a fresh ingress takes a moment to answer); an answer from the
+    ingress, a 404 from its default backend included, ends it.
+
+    Only where kenv put the ingress (k3d's Traefik): on kind and minikube nothing of kenv's
+    answers on the node_port yet, and failing there would roll back a cluster that is fine."""
+    import time
+
+    from kenv.platform.ingress.smoke import local_address, reached_ingress
+    from kenv.runtime.http import HttpUnavailable, probe
+
+    name = env.name
+    if env.provider not in INGRESS_BY_KENV:
+        return f"not checked: kenv installs no ingress controller on {env.provider} yet"
+    s = ctx.settings
+    host = _smoke_host(ctx, name)
+    url = f"http://{local_address(s.haproxy_bind)}:{s.haproxy_http_port}/"
+    ctx.progress.note(name, f"smoke check: {url} with Host {host}")
+    deadline = time.monotonic() + SMOKE_TIMEOUT
+    while True:
+        try:
+            status, body = probe(url, host, timeout=SMOKE_REQUEST_TIMEOUT)
+            reached, why = reached_ingress(status, body)
+        except HttpUnavailable as exc:
+            reached, why = False, f"HAProxy did not answer ({exc.message})"
+        if reached:
+            return f"http://{host}/ reaches {name}'s ingress through HAProxy ({why})"
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(SMOKE_INTERVAL)
+    backend = _backend_of(ctx, name, result)
+    raise KenvError(
+        f"smoke check failed: a request to HAProxy at {url} for {host} did not reach {name}'s ingress "
+        f"at {backend} within {SMOKE_TIMEOUT:.0f}s: {why}",
+        hint=f"check that {name}'s ingress listens on NodePort {backend.rsplit(':', 1)[-1]} "
+        f"(`kenv get {name}`, `kenv routes show`), then rerun the same kenv command (it resumes)",
+    )
 
 
 def delete_steps(ctx: WorkflowContext, name: str) -> list[Step]:

@@ -136,7 +136,17 @@ def sync_routes(ctx: WorkflowContext, *, prune: bool = True) -> RoutesResult:
     one and reload gracefully; nothing is written or reloaded when the text is unchanged.
 
     `prune=False` keeps the routes the live file has for environments not routable now (a cluster
-    stopped for a while keeps its entry); environments no longer in the inventory always go."""
+    stopped for a while keeps its entry); environments no longer in the inventory always go.
+
+    Parallel creates each sync the routes: one at a time, each rendering from the inventory as it
+    is once it holds the lock (they share the staged file and the reload)."""
+    if ctx.dry_run:
+        return _sync_routes(ctx, prune=prune)
+    with ctx.platform_lock("haproxy"):
+        return _sync_routes(ctx, prune=prune)
+
+
+def _sync_routes(ctx: WorkflowContext, *, prune: bool) -> RoutesResult:
     result = routes(ctx)
     live = _live_text(ctx)
     if not prune:

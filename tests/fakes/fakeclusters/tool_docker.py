@@ -979,7 +979,10 @@ def _inspect_doc(c: Container) -> dict:
     bindings: dict[str, list[dict]] = {}
     for ip, hp, cp, proto in c.bindings():
         bindings.setdefault(f"{cp}/{proto}", []).append({"HostIp": ip, "HostPort": str(hp)})
-    ip = c.node.get("ip", "") if c.running else ""
+    # KENV_FAKE_NODE_ADDRESS: a test's stand-in for the node's address on its network, so that
+    # HAProxy's routes and the smoke check through it reach a loopback server playing the ingress
+    # (no fake node address is reachable from the host; a real one is).
+    ip = (os.environ.get("KENV_FAKE_NODE_ADDRESS") or c.node.get("ip", "")) if c.running else ""
     prefix = 0
     if c.net.get("subnet"):
         prefix = ipaddress.ip_network(c.net["subnet"], strict=False).prefixlen

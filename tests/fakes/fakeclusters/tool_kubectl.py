@@ -448,6 +448,11 @@ def _connect(env: FakeEnv, p: Parsed, need_server: bool = True) -> Conn:
     state = env.store.read()
     cluster = model.by_api_port(state, port) if host in _LOCAL_HOSTS or _is_fake_host(state, host, port) else None
     if cluster is not None and cluster.get("status") == "running":
+        from . import argocd_controller
+
+        if argocd_controller.wants_reconcile(cluster):  # Argo CD syncs what the next call sees
+            argocd_controller.reconcile(env, cluster["key"])
+            cluster = model.by_api_port(env.store.read(), port) or cluster
         conn.cluster = cluster
     elif host not in _LOCAL_HOSTS and not _is_fake_host(state, host, port):
         conn.lookup_error = f"Unable to connect to the server: dial tcp: lookup {host} on 127.0.0.53:53: no such host"
