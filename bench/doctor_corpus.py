@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-SCHEMA = "kenv.doctor.snapshot/v1"
+from kenv.doctor.snapshot import OBJECT_PARTS, SCHEMA
+
 CLUSTER = "bench"
 NODES = tuple(f"k3d-{CLUSTER}-{role}" for role in ("server-0", "agent-0", "agent-1"))
 T0, T1 = "2026-11-30T22:12:04Z", "2026-11-30T22:53:10Z"
@@ -326,28 +327,7 @@ def _pod(
 
 def corpus_document(pods: int) -> dict[str, Any]:
     """The snapshot document (docs/snapshot-format.md) of `pods` pods (rounded up to whole workloads)."""
-    objects: dict[str, list[Any]] = {
-        part: []
-        for part in (
-            "pods",
-            "events",
-            "pvcs",
-            "pvs",
-            "storageclasses",
-            "configmaps",
-            "namespaces",
-            "nodes",
-            "deployments",
-            "replicasets",
-            "statefulsets",
-            "daemonsets",
-            "jobs",
-            "cronjobs",
-            "services",
-            "endpoints",
-            "apiservices",
-        )
-    }
+    objects: dict[str, list[Any]] = {part: [] for part in OBJECT_PARTS}
     logs: list[Any] = []
     workloads = -(-pods // REPLICAS)
     for index in range(workloads):

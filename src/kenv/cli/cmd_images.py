@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kenv.cli.main import App
-from kenv.cli.options import dry_run_option
+from kenv.cli.options import F, dry_run_option
 from kenv.cli.render import emit, output_option
 
 if TYPE_CHECKING:
@@ -214,12 +214,21 @@ _component_option = click.option(
 )
 
 
+def _image_sources(command: F) -> F:
+    """The images a command is about: REF arguments, --from, --component and --discover."""
+    for option in (
+        _discover_option,
+        _component_option,
+        _from_option,
+        click.argument("refs", nargs=-1, metavar="[REF...]"),
+    ):
+        command = option(command)
+    return command
+
+
 @images.command(epilog=JSON_HELP)
 @click.argument("env_name", metavar="ENV")
-@click.argument("refs", nargs=-1, metavar="[REF...]")
-@_from_option
-@_component_option
-@_discover_option
+@_image_sources
 @output_option(("table", "json"))
 @click.pass_obj
 def check(
@@ -273,10 +282,7 @@ def check(
 
 @images.command(epilog=JSON_HELP)
 @click.argument("env_name", metavar="ENV")
-@click.argument("refs", nargs=-1, metavar="[REF...]")
-@_from_option
-@_component_option
-@_discover_option
+@_image_sources
 @click.option(
     "--parallel",
     type=click.IntRange(1, 32),
