@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_kenv
+from tests.e2e.kubeseed import seed_from_fixture
 from tests.e2e.lifecycle_support import Fleet
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "doctor"
@@ -152,15 +153,7 @@ def fleet(isolated: Path, tmp_path: Path) -> Iterator[Fleet]:
 
 def test_live_environment_through_the_fakes(fleet: Fleet) -> None:
     """The fake kubectl serves a claim Pending behind the local-path helper's pull."""
-    document = json.loads((FIXTURES / "k3d-pvc-pending-helper-image.json").read_text())
-    objects = [
-        item
-        for part in ("pods", "events", "pvcs", "storageclasses", "configmaps", "statefulsets")
-        for item in document["objects"].get(part, [])
-    ]
-    directory = fleet.state / "kubeseed"
-    directory.mkdir(exist_ok=True)
-    (directory / "dev.json").write_text(json.dumps({"objects": objects, "logs": []}))
+    seed_from_fixture(fleet.state, "k3d-pvc-pending-helper-image.json")
     result = fleet.run("doctor", "dev", "-o", "json")
     assert result.returncode == 3, result.stderr
     findings = json.loads(result.stdout)["findings"]

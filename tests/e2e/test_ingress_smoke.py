@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -26,19 +25,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.lifecycle_support import Fleet
+from tests.netutil import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs haproxy (apt-get install haproxy)")
-
-
-def free_port(low: int = 0) -> int:
-    for port in range(low, 32768) if low else [0]:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(sock.getsockname()[1])
-    raise RuntimeError("no free port")
 
 
 class DefaultBackend:

@@ -13,7 +13,8 @@ import pytest
 
 from tests.e2e.lifecycle_support import Fleet, needs_docker
 from tests.e2e.test_bootstrap import Platform, docker_network_exists, helper_image
-from tests.e2e.test_ingress_smoke import DefaultBackend, free_port
+from tests.e2e.test_ingress_smoke import DefaultBackend
+from tests.netutil import free_port
 
 __all__ = ["helper_image"]  # the module-scoped fixture, shared
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.kubeseed import seed_from_fixture
 from tests.e2e.lifecycle_support import Fleet
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "doctor"
 
 
 @pytest.fixture
@@ -135,15 +134,7 @@ def test_gitops_with_nothing_syncing_says_so(fleet: Fleet) -> None:
 
 def test_not_ready_names_the_pods_problem_through_the_doctor(fleet: Fleet) -> None:
     """A claim Pending behind the local-path helper's image pull, in namespace paas."""
-    document = json.loads((FIXTURES / "k3d-pvc-pending-helper-image.json").read_text())
-    objects = [
-        item
-        for part in ("pods", "events", "pvcs", "storageclasses", "configmaps", "statefulsets")
-        for item in document["objects"].get(part, [])
-    ]
-    directory = fleet.state / "kubeseed"
-    directory.mkdir(exist_ok=True)
-    (directory / "dev.json").write_text(json.dumps({"objects": objects, "logs": []}))
+    seed_from_fixture(fleet.state, "k3d-pvc-pending-helper-image.json")
     result = fleet.run(
         "postgres", "deploy", "--env", "dev", "--namespace", "paas", KENV_FAKE_FAIL="kubectl:rollout-status"
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import KENV
+from tests.netutil import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -189,14 +190,6 @@ def test_a_password_in_gitops_url_is_refused(isolated: Path) -> None:
     assert "hunter2" not in refused.stderr and "carries a password" in refused.stderr
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_the_local_repository_is_served_read_only_and_stopped(isolated: Path) -> None:
     from kenv.errors import OperationFailed
     from kenv.settings import load_settings
@@ -206,7 +199,7 @@ def test_the_local_repository_is_served_read_only_and_stopped(isolated: Path) ->
     ctx = WorkflowContext(load_settings())
     commit = commit_changes(ctx, {"environments/dev/README.md": b"dev\n"}, "environments: add dev")
     assert commit is not None
-    port = _free_port()
+    port = free_port()
     url = serve_repository(ctx, "127.0.0.1", port)
     try:
         assert url == f"git://127.0.0.1:{port}/gitops.git"

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -26,20 +25,9 @@ import pytest
 
 from kenv.platform.haproxy.render import ConfigInput, Listen, Route, render
 from tests.e2e.lifecycle_support import Fleet
+from tests.netutil import free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None, reason="needs haproxy (apt-get install haproxy)")
-
-
-def free_port(low: int = 0) -> int:
-    """A free loopback port; with `low`, one in the NodePort range (the node_port must be one)."""
-    for port in range(low, 32768) if low else [0]:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(sock.getsockname()[1])
-    raise RuntimeError("no free port")
 
 
 class _QuietServer(ThreadingHTTPServer):

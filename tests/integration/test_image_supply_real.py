@@ -18,7 +18,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tarfile
 import time
@@ -36,17 +35,12 @@ from kenv.images.reference import parse_reference
 from kenv.runtime.process import Runner
 from kenv.settings import ImageSupply
 from tests.e2e.lifecycle_support import Fleet
+from tests.netutil import free_port
 
 pytestmark = pytest.mark.docker
 
 REGISTRY_BINARY = "/usr/bin/docker-registry"
 CONTAINERD_SOCKETS = ("/run/containerd/containerd.sock", "/var/run/docker/containerd/containerd.sock")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def docker(*args: str, data: bytes | None = None) -> subprocess.CompletedProcess[str]:

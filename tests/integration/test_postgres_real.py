@@ -12,10 +12,7 @@ owns their directories, and kenv gets `--run-as`.
 from __future__ import annotations
 
 import json
-import os
-import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,10 +25,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_kenv
+from tests.integration.pg_local import as_user, ensure_user, own, run_as
+from tests.netutil import free_port
 
 pytestmark = pytest.mark.postgres
 
-PG_USER = "kenvpg"
 PASSWORD = "kenv-test-S3cret"  # noqa: S105 - a throwaway test server's password
 
 
@@ -40,34 +38,6 @@ def _bin_dir() -> Path | None:
         if (candidate / "pg_ctl").exists() and (candidate / "pgbench").exists():
             return candidate
     return None
-
-
-def _as_user() -> list[str]:
-    return ["runuser", "-u", PG_USER, "--"] if os.geteuid() == 0 else []
-
-
-def _ensure_user() -> None:
-    if os.geteuid() != 0:
-        return
-    try:
-        pwd.getpwnam(PG_USER)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER],
-            check=True,
-            capture_output=True,
-        )
-
-
-def _own(path: Path) -> None:
-    if os.geteuid() == 0:
-        shutil.chown(path, PG_USER, PG_USER)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -94,7 +64,7 @@ class Server:
         return result.stdout.strip()
 
     def ctl(self, *args: str, data: Path | None = None) -> subprocess.CompletedProcess[str]:
-        argv = [*_as_user(), str(self.bin_dir / "pg_ctl"), "-D", str(data or self.data), *args]
+        argv = [*as_user(), str(self.bin_dir / "pg_ctl"), "-D", str(data or self.data), *args]
         return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -103,7 +73,7 @@ def server() -> Iterator[Server]:
     bin_dir = _bin_dir()
     if bin_dir is None:
         pytest.skip("needs PostgreSQL server programs with pgbench (apt-get install postgresql postgresql-contrib)")
-    _ensure_user()
+    ensure_user()
     from kenv.platform.postgres.params import Params
     from kenv.platform.postgres.render import render_pg_hba, render_postgresql_conf
 
@@ -113,24 +83,24 @@ def server() -> Iterator[Server]:
     data, archive, sockets = base / "data", base / "archive", base / "s"
     for directory in (archive, sockets):
         directory.mkdir()
-        _own(directory)
-    _own(base)
+        own(directory)
+    own(base)
     password_file = base / "pw"
     password_file.write_text(PASSWORD + "\n")
-    _own(password_file)
+    own(password_file)
     initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", f"--pwfile={password_file}", "-E", "UTF8"]
-    done = subprocess.run([*_as_user(), *initdb], capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run([*as_user(), *initdb], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     version = int(bin_dir.parent.name)
     params = Params(version=version, archive_dir=str(archive), socket_dir=str(sockets))
-    port = _free_port()
+    port = free_port()
     # The rendered files as they are, the port aside (the pod's 5432 may be taken here).
     conf = render_postgresql_conf(params).replace("\nport = 5432\n", f"\nport = {port}\n")
     assert f"port = {port}" in conf
     (data / "postgresql.conf").write_text(conf)
     (data / "pg_hba.conf").write_text(render_pg_hba(params))
     for name in ("postgresql.conf", "pg_hba.conf"):
-        _own(data / name)
+        own(data / name)
     srv = Server(bin_dir, base, data, archive, port)
     started = srv.ctl("start", "-w", "-t", "60", "-l", str(base / "server.log"))
     if started.returncode != 0:
@@ -186,11 +156,11 @@ def test_backup_then_point_in_time_restore_keeps_exactly_the_earlier_rows(server
     _wait_archived(server)
 
     restored = server.base / "restored"
-    port = _free_port()
+    port = free_port()
     answer = kenv_json(
         "postgres", "restore", "--to-time", target, "--backup-dir", str(backups), "--archive-dir", str(server.archive),
         "--data-dir", str(restored), "--port", str(port), "--local", server.url, "--bin-dir", str(server.bin_dir),
-        *(["--run-as", PG_USER] if os.geteuid() == 0 else []),
+        *run_as(),
     )  # fmt: skip
     try:
         assert isinstance(answer, dict)
@@ -235,8 +205,8 @@ def test_restore_refusals_are_one_line_and_change_nothing(server: Server) -> Non
     busy.mkdir(exist_ok=True)
     (busy / "PG_VERSION").write_text("15\n")
     fresh = server.base / "never-made"
-    common = ["--archive-dir", str(server.archive), "--port", str(_free_port()), "--bin-dir", str(server.bin_dir)]
-    common += ["--run-as", PG_USER] if os.geteuid() == 0 else []
+    common = ["--archive-dir", str(server.archive), "--port", str(free_port()), "--bin-dir", str(server.bin_dir)]
+    common += run_as()
     not_backups = server.base / "not-backups"
     not_backups.mkdir(exist_ok=True)
     (not_backups / "notes.txt").write_text("hello")
@@ -268,7 +238,7 @@ def test_backup_refusals(server: Server, tmp_path: Path) -> None:
     assert "not-the-password" not in result.stderr
     assert not (tmp_path / "b").exists()
 
-    down = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{_free_port()}/postgres"
+    down = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{free_port()}/postgres"
     result = run_kenv("postgres", "status", "--local", down, "--bin-dir", str(server.bin_dir))
     assert result.returncode == 1, result.stderr
     assert "not running" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -347,8 +317,8 @@ def test_a_recovery_the_archive_cannot_finish_fails_and_leaves_nothing(server: S
     restored = server.base / "restored-short"
     result = run_kenv(
         "postgres", "restore", "--to-time", target, "--backup-dir", str(backups), "--archive-dir", str(server.archive),
-        "--data-dir", str(restored), "--port", str(_free_port()), "--local", server.url,
-        "--bin-dir", str(server.bin_dir), *(["--run-as", PG_USER] if os.geteuid() == 0 else []),
+        "--data-dir", str(restored), "--port", str(free_port()), "--local", server.url,
+        "--bin-dir", str(server.bin_dir), *run_as(),
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     errors = [line for line in result.stderr.splitlines() if not line.startswith("postgres: ")]  # progress notes

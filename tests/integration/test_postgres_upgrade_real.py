@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -31,8 +29,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_kenv
+from tests.integration.pg_local import as_user, ensure_user, own, run_as
+from tests.netutil import free_port
 
-PG_USER = "kenvpg"
 PASSWORD = "kenv-upgrade-S3cret"  # noqa: S105 - a throwaway test server's password
 BIG_ROWS = 200_000
 
@@ -62,38 +61,6 @@ def _old_bin(newer_than: int) -> Path | None:
     return older[-1][1] if older else None
 
 
-def _as_user() -> list[str]:
-    return ["runuser", "-u", PG_USER, "--"] if os.geteuid() == 0 else []
-
-
-def _run_as() -> list[str]:
-    return ["--run-as", PG_USER] if os.geteuid() == 0 else []
-
-
-def _ensure_user() -> None:
-    if os.geteuid() != 0:
-        return
-    try:
-        pwd.getpwnam(PG_USER)
-    except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER],
-            check=True,
-            capture_output=True,
-        )
-
-
-def _own(path: Path) -> None:
-    if os.geteuid() == 0:
-        shutil.chown(path, PG_USER, PG_USER)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _url(port: int, database: str = "postgres") -> str:
     return f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/{database}"
 
@@ -115,7 +82,7 @@ def versions() -> Versions:
     old_bin = _old_bin(new_major)
     if old_bin is None:
         pytest.skip(f"needs Debian's PostgreSQL server older than {new_major} (apt-get install postgresql)")
-    _ensure_user()
+    ensure_user()
     return Versions(old_bin, new_bin, _version(old_bin), new_major)
 
 
@@ -131,7 +98,7 @@ class OldServer:
         return _url(self.port)
 
     def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        argv = [*_as_user(), str(self.bin_dir / "pg_ctl"), "-D", str(self.data), *args]
+        argv = [*as_user(), str(self.bin_dir / "pg_ctl"), "-D", str(self.data), *args]
         return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -174,14 +141,14 @@ def _start_old(versions: Versions) -> Iterator[OldServer]:
     # A short path owned by the server's account (a socket path must stay under 107 bytes).
     base = Path(tempfile.mkdtemp(prefix="kup"))
     base.chmod(0o755)
-    _own(base)
+    own(base)
     password_file = base / "pw"
     password_file.write_text(PASSWORD + "\n")
-    _own(password_file)
-    server = OldServer(versions.old_bin, base, base / "old", _free_port())
+    own(password_file)
+    server = OldServer(versions.old_bin, base, base / "old", free_port())
     initdb = subprocess.run(
         [
-            *_as_user(),
+            *as_user(),
             str(versions.old_bin / "initdb"),
             "-D",
             str(server.data),
@@ -209,7 +176,7 @@ def _start_old(versions: Versions) -> Iterator[OldServer]:
         for data in (server.data, base / "new"):
             if (data / "postmaster.pid").exists():
                 subprocess.run(
-                    [*_as_user(), str(versions.new_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                    [*as_user(), str(versions.new_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                     capture_output=True,
                     timeout=60,
                     check=False,
@@ -240,7 +207,7 @@ def _upgrade_args(versions: Versions, server: OldServer, new_bin: Path, port: in
         str(server.base / "new"),
         "--port",
         str(port),
-        *_run_as(),
+        *run_as(),
     ]
 
 
@@ -258,7 +225,7 @@ COUNTS = (
 def test_major_upgrade_moves_every_row_into_a_new_instance_and_cleanup_removes_the_old(
     versions: Versions, old_server: OldServer
 ) -> None:
-    port = _free_port()
+    port = free_port()
     before = [psql(versions.old_bin, _url(old_server.port, db), sql) for db, sql in COUNTS]
 
     planned = run_kenv(*_upgrade_args(versions, old_server, versions.new_bin, port), "--dry-run", timeout=120)
@@ -296,11 +263,11 @@ def test_major_upgrade_moves_every_row_into_a_new_instance_and_cleanup_removes_t
     assert record["new"]["url"] == result["new_url"]
     assert PASSWORD not in json.dumps(state)
 
-    again = run_kenv(*_upgrade_args(versions, old_server, versions.new_bin, _free_port()), timeout=120)
+    again = run_kenv(*_upgrade_args(versions, old_server, versions.new_bin, free_port()), timeout=120)
     assert again.returncode == 2
     assert "already upgraded" in again.stderr
 
-    cleaned = run_kenv("postgres", "upgrade", "--cleanup", "--local", old_server.url, *_run_as(), timeout=120)
+    cleaned = run_kenv("postgres", "upgrade", "--cleanup", "--local", old_server.url, *run_as(), timeout=120)
     assert cleaned.returncode == 0, cleaned.stderr
     assert not old_server.data.exists()
     assert psql(versions.new_bin, new_url, "SELECT 1") == "1"
@@ -330,7 +297,7 @@ def _dump_then_write(versions: Versions, server: OldServer) -> Path:
 def test_rows_written_after_the_dump_are_a_mismatch_and_nothing_is_switched(
     versions: Versions, old_server: OldServer
 ) -> None:
-    port = _free_port()
+    port = free_port()
     farm = _dump_then_write(versions, old_server)
 
     failed = run_kenv(*_upgrade_args(versions, old_server, farm, port), timeout=600)
@@ -351,7 +318,7 @@ def test_rows_written_after_the_dump_are_a_mismatch_and_nothing_is_switched(
     assert (old_server.base / "new" / "PG_VERSION").exists()
     assert not (old_server.base / "new" / "postmaster.pid").exists()
     assert psql(versions.old_bin, _url(old_server.port, "app"), "SELECT count(*) FROM orders") == "1001"
-    refused = run_kenv("postgres", "upgrade", "--cleanup", "--local", old_server.url, *_run_as(), timeout=60)
+    refused = run_kenv("postgres", "upgrade", "--cleanup", "--local", old_server.url, *run_as(), timeout=60)
     assert refused.returncode == 2
     assert "'mismatch', not switched" in refused.stderr
     assert old_server.data.exists()
@@ -359,7 +326,7 @@ def test_rows_written_after_the_dump_are_a_mismatch_and_nothing_is_switched(
 
 @pytest.mark.postgres
 def test_refusals_change_nothing(versions: Versions, old_server: OldServer) -> None:
-    port = _free_port()
+    port = free_port()
     base = _upgrade_args(versions, old_server, versions.new_bin, port)
 
     def refused(*args: str) -> str:

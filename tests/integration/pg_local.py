@@ -1,0 +1,41 @@
+"""Running a real PostgreSQL on this machine. PostgreSQL refuses to run as root: when the tests
+run as root, the servers run as the unprivileged `kenvpg` (made by .ci/install-system-packages,
+or here when missing), which owns their directories, and kenv gets `--run-as kenvpg`."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+from pathlib import Path
+
+PG_USER = "kenvpg"
+
+
+def as_user() -> list[str]:
+    """The prefix that runs a server program as PG_USER (none when not root)."""
+    return ["runuser", "-u", PG_USER, "--"] if os.geteuid() == 0 else []
+
+
+def run_as() -> list[str]:
+    """kenv's `--run-as` for PG_USER (none when not root)."""
+    return ["--run-as", PG_USER] if os.geteuid() == 0 else []
+
+
+def ensure_user() -> None:
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam(PG_USER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER],
+            check=True,
+            capture_output=True,
+        )
+
+
+def own(path: Path) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(path, PG_USER, PG_USER)
