@@ -4,6 +4,7 @@
     ├── InvalidInput             exit 2: bad name, port, CIDR, file or URL; nothing was changed
     │   ├── NotFound             the named environment is not in the inventory
     │   └── Conflict             a value is already held (by the environment named in the message)
+    ├── Busy                     exit 1: another kenv process holds the environment's lock
     ├── DatabaseUnavailable      exit 1: the inventory database cannot be reached
     ├── ExternalCommandError     exit 1: a tool kenv ran failed (argv, exit code, stderr tail)
     ├── OperationFailed          a workflow reported failure: the exit code its failed step chose
@@ -42,6 +43,10 @@ class NotFound(InvalidInput):
 
 class Conflict(InvalidInput):
     pass
+
+
+class Busy(KenvError):
+    """Another kenv process works on the same environment (its lock stayed held too long)."""
 
 
 class DatabaseUnavailable(KenvError):

@@ -38,6 +38,9 @@ class PortRange:
         return self.low <= other.high and other.low <= self.high
 
 
+# docker-library/haproxy 2.6/alpine/Dockerfile: HAPROXY_VERSION 2.6.31, the branch Debian 12 ships.
+HAPROXY_IMAGE = "haproxy:2.6.31-alpine"
+
 # Defaults: four disjoint blocks of 500 host ports below Linux's ephemeral range (32768+),
 # so a port kenv hands out is never one the kernel may pick for an outgoing connection.
 # The subnet pool sits outside Docker's default address pools (172.17.0.0/16-172.31.0.0/16 and
@@ -65,6 +68,14 @@ DEFAULTS: dict[str, Any] = {
     "haproxy_http_port": 80,
     "haproxy_https_port": 443,
     "haproxy_bind": "127.0.0.1",
+    # The image of the `docker` runtime: the official one pinned (docker-library/haproxy
+    # 2.6/alpine/Dockerfile, HAPROXY_VERSION); another must keep its contract (entrypoint adding
+    # `-W -db`, configuration at /usr/local/etc/haproxy/haproxy.cfg, a user that may write
+    # /var/lib/haproxy), e.g. the same image in a private registry.
+    "haproxy_image": HAPROXY_IMAGE,
+    # HAProxy's TCP entry to the platform's PostgreSQL (`kenv bootstrap --move-inventory`): not 5432,
+    # which a PostgreSQL on the host often holds.
+    "haproxy_postgres_port": 15432,
     "gitops_url": None,  # the GitOps remote (file://, ssh, https); None: a local bare repository <data>/gitops.git
     "platform_network": "kenv",  # the Docker network bootstrap makes for the platform (HAProxy, Portainer, devops)
     # Argo CD's account in registered environments: a least-privilege ClusterRole unless this opts
@@ -153,6 +164,8 @@ class Settings:
     haproxy_http_port: int = 80
     haproxy_https_port: int = 443
     haproxy_bind: str = "127.0.0.1"
+    haproxy_image: str = HAPROXY_IMAGE
+    haproxy_postgres_port: int = 15432
     platform_network: str = "kenv"
     gitops_url: str | None = None
     argocd_cluster_admin: bool = False
@@ -169,6 +182,11 @@ class Settings:
 
 SETTING_KEYS = tuple(DEFAULTS)
 _REGISTRY_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::\d{1,5})?")
+# distribution/reference's grammar, lower-case repository path, optional tag and digest.
+_IMAGE_REFERENCE = re.compile(
+    r"(?:[A-Za-z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+)
 _URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(?::\d{1,5})?(?:/[^\s]*)?")
 
 
@@ -340,6 +358,10 @@ def _haproxy_value(key: str, raw: object, where: str) -> str | int:
         if value not in ("docker", "binary"):
             raise InvalidInput(f"{where}: {value!r} is not an HAProxy runtime", hint="use docker or binary")
         return value
+    if key == "haproxy_image":
+        if not _IMAGE_REFERENCE.fullmatch(value):
+            raise InvalidInput(f"{where}: {value!r} is not an image reference", hint=f"use e.g. {HAPROXY_IMAGE}")
+        return value
     if key == "haproxy_bind":
         try:
             return str(ipaddress.IPv4Address(value))
@@ -373,6 +395,14 @@ def _check_consistency(values: Mapping[str, Any], sources: Mapping[str, str]) ->
             f"subnet_pool {pool} holds fewer than {MIN_ENVIRONMENTS} /{prefix} subnets",
             hint="use a larger pool or a longer subnet_prefix",
         )
+    listeners = [k for k in ("haproxy_http_port", "haproxy_https_port", "haproxy_postgres_port") if k in values]
+    for i, first in enumerate(listeners):
+        for second in listeners[i + 1 :]:
+            if values[first] == values[second]:
+                raise InvalidInput(
+                    f"{first} and {second} are both {values[first]} (from {sources[first]} and {sources[second]})",
+                    hint="HAProxy listens on each: give each its own port",
+                )
     node_port: int = values["node_port"]
     if not (30000 <= node_port <= 32767):
         raise InvalidInput(f"node_port {node_port} is outside Kubernetes' NodePort range", hint="use 30000-32767")
@@ -465,3 +495,38 @@ def load_settings(
         images=image_supply,
         **{k: v for k, v in values.items() if k in known},
     )
+
+
+_TABLE_HEADER = re.compile(r"\s*\[")
+
+
+def with_config_value(text: str, key: str, value: str) -> str:
+    """The config file's text with `key = "value"` at the top level: the line that sets it replaced,
+    or a new line put before the first table (a key after `[images]` would belong to it), every
+    other line and comment kept as it was. The result is parsed back: anything else is refused."""
+    import json
+    import tomllib
+
+    if key not in SETTING_KEYS:
+        raise ValueError(f"unknown setting {key!r}")
+    line = f"{key} = {json.dumps(value)}"  # a JSON string with ASCII escapes is a TOML basic string
+    setting = re.compile(rf"\s*{re.escape(key)}\s*=")
+    lines = text.splitlines()
+    top = next((i for i, existing in enumerate(lines) if _TABLE_HEADER.match(existing)), len(lines))
+    found = [i for i in range(top) if setting.match(lines[i])]
+    if found:
+        lines[found[0]] = line
+    else:
+        lines[top:top] = [line, ""] if top < len(lines) else [line]
+    result = "\n".join(lines) + "\n"
+    try:
+        before, after = tomllib.loads(text), tomllib.loads(result)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"cannot set {key} in the config file: {exc}", hint=f"set {key} there by hand") from exc
+    if after.get(key) != value or {k: v for k, v in after.items() if k != key} != {
+        k: v for k, v in before.items() if k != key
+    }:
+        raise InvalidInput(
+            f"cannot set {key} in the config file without changing something else", hint=f"set {key} there by hand"
+        )
+    return result

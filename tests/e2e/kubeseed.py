@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-DOCTOR_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "doctor"
+from tests.doctor_cases import DOCTOR_FIXTURES
+
 SEEDED_PARTS = ("pods", "events", "pvcs", "storageclasses", "configmaps", "statefulsets")
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import KENV, run_kenv
+from tests.e2e.cli_errors import assert_one_line_error
 
 JSON_KEYS = [
     "name",
@@ -42,15 +43,6 @@ def kenv_ok(*args: str, env: dict[str, str] | None = None) -> str:
     result = run_kenv(*args, env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, fragment: str) -> None:
-    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("kenv: error: ")
-    assert fragment in lines[0], lines[0]
-    assert "Traceback" not in result.stderr
 
 
 def test_version_and_help_with_examples() -> None:

@@ -4,23 +4,21 @@ command line (`kenv doctor ENV`, `kenv doctor rules`, `kenv doctor host`)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import run_kenv
+from tests.doctor_cases import DOCTOR_FIXTURES, load_rule_cases
+from tests.e2e import dev_fleet
 from tests.e2e.kubeseed import seed_from_fixture
 from tests.e2e.lifecycle_support import Fleet
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "doctor"
-_spec = importlib.util.spec_from_file_location("doctor_rule_cases", FIXTURES / "rules" / "cases.py")
-assert _spec is not None and _spec.loader is not None
-cases: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases)
+fleet = dev_fleet.fleet  # the fixture: one k3d environment `dev` on the fakes
+
+cases: Any = load_rule_cases("doctor_rule_cases")
 
 FINDING_KEYS = ["id", "rule", "severity", "object", "summary", "evidence", "fix", "caused_by", "symptoms"]
 FIX_KEYS = ["summary", "commands", "risk", "automatic"]
@@ -83,7 +81,7 @@ def test_fail_on_and_rule_select(tmp_path: Path) -> None:
 
 
 def test_a_kubectl_list_says_which_rules_it_cannot_run(tmp_path: Path) -> None:
-    result = run_kenv("doctor", "--snapshot", str(FIXTURES / "kubectl-list-image-only-on-host.json"))
+    result = run_kenv("doctor", "--snapshot", str(DOCTOR_FIXTURES / "kubectl-list-image-only-on-host.json"))
     assert result.returncode == 3
     assert "skipped: dns.coredns-bind-denied needs logs" in result.stdout
     assert "[image.not-in-cluster]" in result.stdout
@@ -141,14 +139,6 @@ def test_help_shows_both_forms_with_examples() -> None:
     diagnosis = run_kenv("doctor", "dev", "--help")
     assert diagnosis.returncode == 0
     assert "--fail-on" in diagnosis.stdout and '"schema": "kenv.doctor/v1"' in diagnosis.stdout
-
-
-@pytest.fixture
-def fleet(isolated: Path, tmp_path: Path) -> Iterator[Fleet]:
-    world = Fleet(isolated, tmp_path)
-    world.ok("create", "dev", "--subnet", "none")
-    yield world
-    world.kill_fakes()
 
 
 def test_live_environment_through_the_fakes(fleet: Fleet) -> None:

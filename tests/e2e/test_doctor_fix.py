@@ -6,11 +6,8 @@ side of `kenv images sync`), the others do not."""
 from __future__ import annotations
 
 import copy
-import importlib.util
-import io
 import json
 import subprocess
-import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,39 +16,25 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_kenv
+from tests.doctor_cases import load_rule_cases
+from tests.e2e import dev_fleet
 from tests.e2e.lifecycle_support import Fleet, needs_docker
+from tests.local_images import import_file_image, remove_image
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "doctor"
-_spec = importlib.util.spec_from_file_location("doctor_fix_cases", FIXTURES / "rules" / "cases.py")
-assert _spec is not None and _spec.loader is not None
-cases: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases)
+fleet = dev_fleet.fleet  # the fixture: one k3d environment `dev` on the fakes
+
+cases: Any = load_rule_cases("doctor_fix_cases")
 
 RUN = uuid.uuid4().hex[:8]
 IMAGE = f"kenv-test-{RUN}/myapp:1.0"
 TAG = cases.DIGEST_REF.split("@")[0]
 
 
-@pytest.fixture
-def fleet(isolated: Path, tmp_path: Path) -> Iterator[Fleet]:
-    world = Fleet(isolated, tmp_path)
-    world.ok("create", "dev", "--subnet", "none")
-    yield world
-    world.kill_fakes()
-
-
 @pytest.fixture(scope="module")
 def host_image() -> Iterator[str]:
-    """IMAGE on the real engine (no registry is reachable from the tests): `docker import`."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        data = b"kenv doctor fix test\n"
-        info = tarfile.TarInfo("README")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    subprocess.run(["docker", "import", "-", IMAGE], input=buffer.getvalue(), check=True, capture_output=True)
-    yield IMAGE
-    subprocess.run(["docker", "image", "rm", IMAGE], check=False, capture_output=True)
+    """IMAGE on the real engine (no registry is reachable from the tests)."""
+    yield import_file_image(IMAGE, "kenv doctor fix test\n")
+    remove_image(IMAGE)
 
 
 def with_templates(document: dict[str, Any]) -> dict[str, Any]:

@@ -8,11 +8,9 @@ The broken cluster is seeded through the fake kubectl's seed file (tests/fakes/R
 
 from __future__ import annotations
 
-import io
 import json
 import stat
 import subprocess
-import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,22 +19,18 @@ from typing import Any
 import pytest
 
 from kenv.doctor.snapshot import OBJECT_PARTS, PARTS, read_snapshot_file
+from tests.doctor_cases import DOCTOR_FIXTURES
+from tests.e2e import dev_fleet
 from tests.e2e.lifecycle_support import Fleet, needs_docker
+from tests.local_images import import_file_image, remove_image
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "doctor"
+fleet = dev_fleet.fleet  # the fixture: one k3d environment `dev` on the fakes
+
 APP_LOG = "2026/11/30 22:41:19 dial tcp: lookup postgres-service on 10.96.0.10:53: i/o timeout\n"
 
 
-@pytest.fixture
-def fleet(isolated: Path, tmp_path: Path) -> Iterator[Fleet]:
-    world = Fleet(isolated, tmp_path)
-    world.ok("create", "dev", "--subnet", "none")
-    yield world
-    world.kill_fakes()
-
-
 def _objects(fixture: str, namespaces: set[str], parts: tuple[str, ...] = tuple(OBJECT_PARTS)) -> list[dict[str, Any]]:
-    document = json.loads((FIXTURES / fixture).read_text())
+    document = json.loads((DOCTOR_FIXTURES / fixture).read_text())
     found = []
     for part in parts:
         for item in document["objects"].get(part, []):
@@ -230,16 +224,9 @@ def test_anonymize_masks_the_names_in_the_file(fleet: Fleet, tmp_path: Path) -> 
 
 @pytest.fixture
 def host_image() -> Iterator[str]:
-    ref = f"kenv-test-{uuid.uuid4().hex[:8]}/only-on-host:1.0"
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        data = b"kenv doctor snapshot test\n"
-        info = tarfile.TarInfo("README")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    subprocess.run(["docker", "import", "-", ref], input=buffer.getvalue(), check=True, capture_output=True)
+    ref = import_file_image(f"kenv-test-{uuid.uuid4().hex[:8]}/only-on-host:1.0", "kenv doctor snapshot test\n")
     yield ref
-    subprocess.run(["docker", "image", "rm", ref], check=False, capture_output=True)
+    remove_image(ref)
 
 
 @needs_docker

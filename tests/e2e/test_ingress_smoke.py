@@ -151,12 +151,3 @@ def test_the_management_environment_is_made_without_traefik(fleet: Fleet) -> Non
             check=True,
         ).stdout
         assert ("traefik" in pods) is traefik, (name, pods)
-
-
-def test_kind_is_not_smoke_checked_while_kenv_installs_no_controller_there(fleet: Fleet) -> None:
-    fleet.ok("bootstrap", "--only", "haproxy")
-    steps = {
-        s["name"]: s["detail"]
-        for s in json.loads(fleet.ok("create", "qa", "--provider", "kind", "-o", "json"))["steps"]
-    }
-    assert steps["smoke"] == "not checked: kenv installs no ingress controller on kind yet"

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.lifecycle_support import Fleet
+from tests.integration.pg_local import wheel_bin
 
 pytestmark = pytest.mark.postgres
 
@@ -283,15 +284,6 @@ def fake_kubectl_json(fleet: Fleet, home: Path, *args: str) -> dict[str, object]
     return answer
 
 
-def _wheel_bin() -> Path | None:
-    try:
-        import pgserver  # type: ignore[import-untyped]
-    except ImportError:
-        return None
-    candidate = Path(pgserver.__file__).parent / "pginstall" / "bin"
-    return candidate if (candidate / "initdb").exists() else None
-
-
 def _start_fresh(bin_dir: Path, base: Path) -> PodServer:
     """What the new pod's image does on its first start (initdb with peer on the socket, then the
     server), done by the test in the kubelet's place."""
@@ -317,7 +309,7 @@ def test_major_upgrade_on_the_cluster_pipes_the_dump_between_pods_and_switches_o
     postgres-16-0: the pgserver wheel's 16, started fresh as its image would (the test plays the
     kubelet). Real: the StatefulSet applied, the dump streamed from one `kubectl exec` into the
     other, the counts read in both pods, the Service patched, --cleanup's deletion."""
-    new_bin = _wheel_bin()
+    new_bin = wheel_bin()
     if new_bin is None:
         pytest.skip("needs the pgserver wheel (pip install -e .[dev])")
     old_major = int(pod_server.bin_dir.parent.name)

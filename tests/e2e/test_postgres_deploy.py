@@ -7,21 +7,15 @@ from __future__ import annotations
 import json
 import stat
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e import dev_fleet
 from tests.e2e.kubeseed import seed_from_fixture
 from tests.e2e.lifecycle_support import Fleet
 
-
-@pytest.fixture
-def fleet(isolated: Path, tmp_path: Path) -> Iterator[Fleet]:
-    world = Fleet(isolated, tmp_path)
-    world.ok("create", "dev", "--subnet", "none")
-    yield world
-    world.kill_fakes()
+fleet = dev_fleet.fleet  # the fixture: one k3d environment `dev` on the fakes
 
 
 def secret_file(fleet: Fleet) -> Path:

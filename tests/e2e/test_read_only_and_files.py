@@ -4,20 +4,12 @@ file, and replace an existing file only with --force; an empty CSV is an error."
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_kenv
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, fragment: str) -> None:
-    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("kenv: error: ")
-    assert fragment in lines[0], lines[0]
+from tests.e2e.cli_errors import assert_one_line_error
 
 
 def temp_files(*directories: Path) -> list[Path]:

@@ -34,9 +34,11 @@ def test_show_routes_each_environment_to_its_node_on_its_own_network(fleet: Flee
         "environment": "later",
         "hosts": ["later.localtest.me", "*.later.localtest.me"],
         "backend": None,
+        "https_backend": None,
         "state": "skipped",
         "reason": "no k3d cluster later runs",
     }
+    assert routes["dev"]["https_backend"].endswith(":30101")  # the ingress's HTTPS NodePort: node_port + 1
     assert shown["running"] is False and shown["changed"] is True
     table = fleet.ok("routes", "show")
     assert "skipped: no k3d cluster later runs" in table and "is out of date: run `kenv routes sync`" in table
@@ -74,6 +76,7 @@ def test_sync_dry_run_prints_the_diff_exits_3_and_writes_nothing(fleet: Fleet) -
         ),
         ("KENV_HAPROXY_BIND", "localhost", "KENV_HAPROXY_BIND: 'localhost' is not an IPv4 address"),
         ("KENV_HAPROXY_HTTP_PORT", "0", "KENV_HAPROXY_HTTP_PORT: '0' is not a port"),
+        ("KENV_HAPROXY_IMAGE", "HAProxy latest", "KENV_HAPROXY_IMAGE: 'HAProxy latest' is not an image reference"),
     ],
 )
 def test_bad_settings_are_one_line_and_exit_2(fleet: Fleet, variable: str, value: str, message: str) -> None:

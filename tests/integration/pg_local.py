@@ -39,3 +39,13 @@ def ensure_user() -> None:
 def own(path: Path) -> None:
     if os.geteuid() == 0:
         shutil.chown(path, PG_USER, PG_USER)
+
+
+def wheel_bin() -> Path | None:
+    """The server programs of the pgserver wheel (a newer major than Debian's), when installed."""
+    try:
+        import pgserver  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    candidate = Path(pgserver.__file__).parent / "pginstall" / "bin"
+    return candidate if (candidate / "initdb").exists() else None

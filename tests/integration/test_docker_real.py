@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
-import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +14,7 @@ from kenv.errors import ExternalCommandError
 from kenv.providers.kind import Kind
 from kenv.runtime import docker
 from kenv.runtime.process import ENGINE_DOWN_HINT, Runner
+from tests.local_images import import_file_image
 
 IMAGE = "kenv-test/empty:1"
 
@@ -23,14 +22,7 @@ IMAGE = "kenv-test/empty:1"
 @pytest.fixture(scope="module")
 def empty_image() -> str:
     """An image made locally (no registry can be reached here): one file, no runnable command."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        data = b"kenv test image\n"
-        info = tarfile.TarInfo("README")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    subprocess.run(["docker", "import", "-", IMAGE], input=buffer.getvalue(), check=True, capture_output=True)
-    return IMAGE
+    return import_file_image(IMAGE, "kenv test image\n")
 
 
 @pytest.fixture

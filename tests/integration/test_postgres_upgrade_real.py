@@ -29,20 +29,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_kenv
-from tests.integration.pg_local import as_user, ensure_user, own, run_as
+from tests.integration.pg_local import as_user, ensure_user, own, run_as, wheel_bin
 from tests.netutil import free_port
 
 PASSWORD = "kenv-upgrade-S3cret"  # noqa: S105 - a throwaway test server's password
 BIG_ROWS = 200_000
-
-
-def _wheel_bin() -> Path | None:
-    try:
-        import pgserver
-    except ImportError:
-        return None
-    candidate = Path(pgserver.__file__).parent / "pginstall" / "bin"
-    return candidate if (candidate / "initdb").exists() else None
 
 
 def _version(bin_dir: Path) -> int:
@@ -75,7 +66,7 @@ class Versions:
 
 @pytest.fixture(scope="module")
 def versions() -> Versions:
-    new_bin = _wheel_bin()
+    new_bin = wheel_bin()
     if new_bin is None:
         pytest.skip("needs the pgserver wheel (pip install -e .[dev])")
     new_major = _version(new_bin)

@@ -3,9 +3,7 @@ which findings kenv applies itself. Snapshots are the rule fixtures, read throug
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,12 +12,9 @@ from kenv.doctor.engine import Report, all_rules, analyse
 from kenv.doctor.fixes import PlannedFix, plan_fix, planners
 from kenv.doctor.index import Index
 from kenv.doctor.snapshot import load_snapshot
+from tests.doctor_cases import load_rule_cases
 
-CASES_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "doctor" / "rules" / "cases.py"
-_spec = importlib.util.spec_from_file_location("doctor_rule_cases_fixes", CASES_FILE)
-assert _spec is not None and _spec.loader is not None
-cases: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases)
+cases: Any = load_rule_cases("doctor_rule_cases_fixes")
 
 
 def planned(document: dict[str, Any], rule: str) -> tuple[PlannedFix, Report]:

@@ -4,9 +4,7 @@ odd objects that must never crash a rule. Snapshots go through the real loader, 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +13,9 @@ from hypothesis import strategies as st
 
 from kenv.doctor.engine import Report, all_rules, analyse, select_rules
 from kenv.doctor.snapshot import Snapshot, load_snapshot
+from tests.doctor_cases import load_rule_cases
 
-CASES_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "doctor" / "rules" / "cases.py"
-_spec = importlib.util.spec_from_file_location("doctor_rule_cases", CASES_FILE)
-assert _spec is not None and _spec.loader is not None
-cases: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases)
+cases: Any = load_rule_cases("doctor_rule_cases")
 
 
 def load(document: dict[str, Any]) -> Snapshot:

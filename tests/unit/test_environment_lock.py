@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
+import pytest
+
+from kenv.errors import Busy
 from kenv.settings import load_settings
 from kenv.workflows.context import WorkflowContext
 
@@ -60,3 +64,35 @@ def test_a_waiter_on_a_removed_lock_file_does_not_share_the_lock_with_a_newcomer
     for thread in (threads[1], late):
         thread.join(10)
     assert overlap == [], f"two holders at once: {overlap}"
+
+
+def test_an_environment_named_like_a_platform_component_does_not_hold_its_lock() -> None:
+    """Creating an environment called `gitops` holds its own lock while the create commits to
+    the GitOps repository under the platform's `gitops` lock: two different files."""
+    ctx = WorkflowContext(load_settings())
+    with ctx.environment_lock("gitops"), ctx.platform_lock("gitops", wait_seconds=0.2):
+        pass
+    with ctx.environment_lock("platform-haproxy"), ctx.platform_lock("haproxy", wait_seconds=0.2):
+        pass
+
+
+def test_a_platform_lock_that_stays_held_is_busy_with_the_callers_hint() -> None:
+    ctx = WorkflowContext(load_settings())
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with ctx.platform_lock("gitops"):
+            holding.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(5)
+        with pytest.raises(Busy) as caught, ctx.platform_lock("gitops", wait_seconds=0.2, hint="the clone is busy"):
+            pass
+        assert caught.value.hint == "the clone is busy"
+        assert str(caught.value).startswith(f"the platform's gitops is busy: pid {os.getpid()}")
+    finally:
+        release.set()
+        thread.join(5)

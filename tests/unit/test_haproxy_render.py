@@ -121,7 +121,58 @@ def test_docker_runtime_runs_the_pinned_image_with_the_directory_mounted_and_por
             *("-v", f"{tmp_path}:/usr/local/etc/haproxy:ro", hx.IMAGE),
         ]
     )
+    runner.expect(["docker", "logs", "--since"], stderr=LOADED_LOG, prefix=True)
     hx.start_docker(runner, tmp_path, network="kenv", bind="127.0.0.1", http_port=80, https_port=443)
+    runner.assert_done()
+
+
+# What `haproxy -W -db` prints on a start and a reload (2.6.12, captured): the master's lines and
+# the old worker's (pid 8), in either order.
+LOADED_LOG = "[NOTICE]   (1) : New worker (8) forked\n[NOTICE]   (1) : Loading success.\n"
+RELOADED_LOG = (
+    "[NOTICE]   (1) : Reloading HAProxy\n"
+    "[WARNING]  (8) : Proxy fe_http stopped (cumulated conns: FE: 1, BE: 0).\n"
+    "[NOTICE]   (1) : New worker (9) forked\n[NOTICE]   (1) : Loading success.\n"
+)
+FAILED_LOG = (
+    "[NOTICE]   (1) : Reloading HAProxy\n"
+    "[ALERT]    (1) : config : parsing [/usr/local/etc/haproxy/haproxy.cfg:11] : "
+    "unknown keyword 'bogus' in 'frontend' section\n"
+    "[WARNING]  (1) : Loading failure!\n"
+)
+
+
+def test_a_docker_reload_waits_for_the_masters_word_and_the_old_workers_stop_and_reports_a_refusal() -> None:
+    runner = ScriptedRunner()
+    runner.expect(["docker", "kill", "-s", "HUP", hx.CONTAINER])
+    runner.expect(["docker", "logs", "--since"], stderr="[NOTICE]   (1) : Reloading HAProxy\n", prefix=True)
+    loaded = "[NOTICE]   (1) : Reloading HAProxy\n" + LOADED_LOG
+    runner.expect(["docker", "logs", "--since"], stderr=loaded, prefix=True)  # the old worker still accepts
+    runner.expect(["docker", "logs", "--since"], stderr=RELOADED_LOG, prefix=True)
+    hx.reload_docker(runner)
+    runner.assert_done()
+    runner.expect(["docker", "kill", "-s", "HUP", hx.CONTAINER])
+    runner.expect(["docker", "logs", "--since"], stderr=FAILED_LOG, prefix=True)
+    with pytest.raises(OperationFailed, match=r"kept the old configuration \(reload\): .*unknown keyword 'bogus'"):
+        hx.reload_docker(runner)
+    runner.assert_done()
+
+
+def test_stopping_the_container_is_the_images_graceful_stop_then_a_removal() -> None:
+    runner = ScriptedRunner()
+    runner.answer(["docker", "container", "inspect", hx.CONTAINER], stdout=_inspect(True, ["kenv"]))
+    runner.expect(["docker", "stop", "-t", "10", hx.CONTAINER])
+    runner.expect(["docker", "rm", hx.CONTAINER])
+    hx.stop_docker(runner)
+    runner.assert_done()
+
+
+def test_a_log_docker_cannot_read_back_is_not_waited_for() -> None:
+    runner = ScriptedRunner()
+    runner.expect(["docker", "kill", "-s", "HUP", hx.CONTAINER])
+    stderr = 'Error response from daemon: configured logging driver does not support reading\n'
+    runner.expect(["docker", "logs", "--since"], returncode=1, stderr=stderr, prefix=True)
+    hx.reload_docker(runner)
     runner.assert_done()
 
 
@@ -129,8 +180,10 @@ def test_docker_runtime_starts_a_stopped_container_joins_missing_networks_and_re
     runner = ScriptedRunner()
     runner.answer(["docker", "container", "inspect", hx.CONTAINER], stdout=_inspect(False, ["kenv", "k3d-dev"]))
     runner.expect(["docker", "start", hx.CONTAINER])
+    runner.expect(["docker", "logs", "--since"], stderr=LOADED_LOG, prefix=True)
     runner.expect(["docker", "network", "connect", "kind", hx.CONTAINER])
     runner.expect(["docker", "kill", "-s", "HUP", hx.CONTAINER])
+    runner.expect(["docker", "logs", "--since"], stderr=RELOADED_LOG, prefix=True)
     hx.start_docker(runner, Path("/d"), network="kenv", bind="127.0.0.1", http_port=80, https_port=443)
     hx.connect_networks(runner, ["k3d-dev", "kind"])
     hx.reload_docker(runner)
@@ -140,7 +193,7 @@ def test_docker_runtime_starts_a_stopped_container_joins_missing_networks_and_re
 def test_a_refused_configuration_names_haproxys_alert(tmp_path: Path) -> None:
     runner = ScriptedRunner()
     alert = "[ALERT]    (1) : config : parsing [x.cfg:3] : unknown keyword 'bogus' in 'global' section\n"
-    runner.answer(["haproxy", "-c", "-q", "-f", str(tmp_path / "x.cfg")], returncode=1, stderr=alert)
+    runner.answer(["haproxy", "-c", "-f", str(tmp_path / "x.cfg")], returncode=1, stderr=alert)
     with pytest.raises(OperationFailed, match="unknown keyword 'bogus'"):
         hx.check_config_binary(runner, tmp_path / "x.cfg")
 

@@ -1,5 +1,6 @@
 """Ingress rendering (pure): ingress-nginx for kind/minikube from upstream's shipped manifest with
-its NodePorts fixed, the `ingress` image component reading the same file, the smoke check's
+its NodePorts fixed, the `ingress` image component reading the same file, what the installed
+objects must say, the HTTPS NodePort rule and HAProxy's TLS passthrough to it, the smoke check's
 verdicts, k3d's devops create line without Traefik, and the HTTP probe with its Host header."""
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import pytest
 import yaml
 
 from kenv.images.components import COMPONENTS, component_images
-from kenv.platform.haproxy.render import NOT_FOUND_BODY
+from kenv.platform.haproxy.render import NOT_FOUND_BODY, ConfigInput, Listen, Route, render
 from kenv.platform.ingress import nginx
+from kenv.platform.ingress.ports import https_node_port
 from kenv.platform.ingress.smoke import local_address, probe_host, reached_ingress
+from kenv.platform.ingress.traefik import helm_chart_config
 from kenv.providers.base import CreateOptions
 from kenv.providers.k3d import K3d
 from kenv.runtime.http import HttpUnavailable, probe
@@ -81,6 +84,95 @@ def test_the_ingress_component_lists_the_pinned_images_from_the_same_file() -> N
     refs = {r.canonical for r in component_images("ingress", "kind", None)}
     assert refs == {CONTROLLER, CERTGEN}
     assert f"image: {CONTROLLER}" in nginx.render(30080)
+
+
+def test_the_shipped_manifest_names_the_controller_image_and_the_admission_webhook() -> None:
+    assert nginx.shipped_controller_image() == CONTROLLER
+    assert nginx.shipped_admission_webhook() == "ingress-nginx-admission"
+
+
+def test_a_manifest_without_a_certgen_patch_job_has_no_webhook_to_wait_for() -> None:
+    upstream = nginx.upstream_manifest()
+    without_jobs = "---\n".join(d for d in upstream.split("---\n") if "kind: Job\n" not in d)
+    assert nginx.admission_webhook(without_jobs) is None
+    assert nginx.controller_image(without_jobs) == CONTROLLER
+
+
+# -- the HTTPS NodePort, one rule for every ingress -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("http", "https"), [(30080, 30081), (30000, 30001), (32766, 32767), (32767, 32766)])
+def test_https_is_the_next_node_port_or_the_one_below_at_the_top(http: int, https: int) -> None:
+    assert https_node_port(http) == https
+
+
+def test_traefik_gets_the_same_two_node_ports() -> None:
+    values = yaml.safe_load(yaml.safe_load(helm_chart_config(30100))["spec"]["valuesContent"])
+    assert values["service"] == {"type": "NodePort"}
+    assert values["ports"] == {"web": {"nodePort": 30100}, "websecure": {"nodePort": 30101}}
+
+
+def test_haproxy_passes_tls_for_the_environment_to_its_https_node_port() -> None:
+    config = render(ConfigInput("localtest.me", [Route("qa", "10.1.0.2", 30080, 30081)], listen=Listen()))
+    lines = config.splitlines()
+    # the SNI is read before the accept, which ends the content rules
+    set_sni = lines.index("    tcp-request content set-var(txn.sni) req.ssl_sni,lower if { req.ssl_hello_type 1 }")
+    assert set_sni < lines.index("    tcp-request content accept if { req.ssl_hello_type 1 }")
+    assert "backend be_tls_qa\n    mode tcp\n    server node 10.1.0.2:30081 init-addr last,libc,none" in config
+
+
+# -- what the installed objects must say -------------------------------------------------------------
+
+
+def deployment(image: str = CONTROLLER, available: str = "True", observed: int = 2) -> dict[str, object]:
+    return {
+        "metadata": {"name": nginx.DEPLOYMENT, "generation": 2},
+        "spec": {"template": {"spec": {"containers": [{"name": "controller", "image": image}]}}},
+        "status": {
+            "observedGeneration": observed,
+            "conditions": [
+                {"type": "Available", "status": available, "reason": "MinimumReplicasAvailable"},
+                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
+            ],
+        },
+    }
+
+
+def controller_service(kind: str = "NodePort", http: int = 30080, https: int = 30081) -> dict[str, object]:
+    ports = [{"name": "http", "port": 80, "nodePort": http}, {"name": "https", "port": 443, "nodePort": https}]
+    return {"spec": {"type": kind, "ports": ports}}
+
+
+def test_an_available_controller_of_this_version_counts_as_installed() -> None:
+    assert nginx.deployment_problem(deployment(), CONTROLLER) is None
+    assert nginx.service_problem(controller_service(), 30080) is None
+
+
+def test_what_keeps_the_controller_from_counting_as_installed() -> None:
+    older = deployment(image="registry.k8s.io/ingress-nginx/controller:v1.11.3")
+    assert "controller image is registry.k8s.io/ingress-nginx/controller:v1.11.3" in str(
+        nginx.deployment_problem(older, CONTROLLER)
+    )
+    unavailable = {"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable"}
+    down = deployment() | {"status": {"observedGeneration": 2, "conditions": [unavailable]}}
+    assert "not available (MinimumReplicasUnavailable)" in str(nginx.deployment_problem(down, CONTROLLER))
+    assert "not observed" in str(nginx.deployment_problem(deployment(observed=1), CONTROLLER))
+    assert "not available (no Available condition)" in str(
+        nginx.deployment_problem(deployment() | {"status": {"observedGeneration": 2}}, CONTROLLER)
+    )
+    assert nginx.service_problem(controller_service(kind="LoadBalancer"), 30080) == (
+        "its Service is of type LoadBalancer, not NodePort"
+    )
+    assert nginx.service_problem(controller_service(http=31234, https=31999), 30080) == (
+        "its Service's NodePorts are http 31234, https 31999, not http 30080, https 30081"
+    )
+
+
+def test_the_webhook_is_ready_once_every_hook_has_a_ca() -> None:
+    hook = {"name": "validate.nginx.ingress.kubernetes.io", "clientConfig": {"service": {"name": "x"}}}
+    assert not nginx.webhook_ready({"webhooks": [hook]})
+    assert not nginx.webhook_ready({})
+    assert nginx.webhook_ready({"webhooks": [{**hook, "clientConfig": {"caBundle": "LS0t"}}]})
 
 
 # -- the smoke check's verdict ---------------------------------------------------------------------

@@ -9,7 +9,7 @@ import click
 from kenv.cli.main import App
 from kenv.cli.options import dry_run_option
 from kenv.cli.render import emit, output_option
-from kenv.errors import OperationFailed, ProblemsFound
+from kenv.errors import InvalidInput, OperationFailed, ProblemsFound
 
 if TYPE_CHECKING:
     from kenv.workflows.bootstrap import BootstrapReport
@@ -26,17 +26,30 @@ Examples:
   kenv bootstrap --dry-run                every step and command, nothing changed (exit 3 if any would)
   kenv bootstrap --only network,haproxy
   kenv bootstrap --skip portainer -o json
+  kenv bootstrap --move-inventory         and the inventory into the platform's PostgreSQL
 """
 
 
 def run_platform_bootstrap(
-    ctx: WorkflowContext, only: str | None, skip: str | None, timeout: float, output: str, show_secrets: bool
+    ctx: WorkflowContext,
+    only: str | None,
+    skip: str | None,
+    timeout: float,
+    output: str,
+    show_secrets: bool,
+    *,
+    move_inventory: bool = False,
 ) -> BootstrapReport:
     """Run bootstrap and print its summary (shared with `kenv up`); raises as the CLI exits."""
     from kenv.workflows.bootstrap import BootstrapRequest, run_bootstrap, select, split_names
 
     chosen = select(split_names(only), split_names(skip))
-    report = run_bootstrap(ctx, BootstrapRequest(chosen, explicit=bool(only), timeout=timeout))
+    if move_inventory and "inventory" not in chosen:
+        raise InvalidInput(
+            "--move-inventory needs the inventory step", hint="leave inventory in --only / out of --skip"
+        )
+    request = BootstrapRequest(chosen, explicit=bool(only), timeout=timeout, move_inventory=move_inventory)
+    report = run_bootstrap(ctx, request)
     if output != "table":
         emit(report.to_dict(), output)
     else:
@@ -71,8 +84,19 @@ def _print_report(report: BootstrapReport, show_secrets: bool) -> None:
 @click.command(epilog=BOOTSTRAP_EPILOG)
 @click.option("--only", metavar="C,...", help="Only these components.")
 @click.option("--skip", metavar="C,...", help="Every component but these.")
-@click.option("--timeout", "timeout_text", default="300s", show_default=True, help="For the devops environment.")
+@click.option(
+    "--timeout",
+    "timeout_text",
+    default="300s",
+    show_default=True,
+    help="For the devops environment, PostgreSQL's rollout, and PostgreSQL answering (--move-inventory).",
+)
 @click.option("--show-secrets", is_flag=True, help="Print the generated passwords too (they are kept in 0600 files).")
+@click.option(
+    "--move-inventory",
+    is_flag=True,
+    help="Copy the inventory into the platform's PostgreSQL (verified) and point db_url there.",
+)
 @dry_run_option()
 @output_option()
 @click.pass_obj
@@ -82,6 +106,7 @@ def bootstrap(
     skip: str | None,
     timeout_text: str,
     show_secrets: bool,
+    move_inventory: bool,
     dry_run: bool,
     output: str,
 ) -> None:
@@ -91,7 +116,9 @@ def bootstrap(
 
     ctx = workflow_context(app, dry_run=dry_run)
     with ctx.recorded("bootstrap", None) as outcome:
-        report = run_platform_bootstrap(ctx, only, skip, parse_duration(timeout_text), output, show_secrets)
+        report = run_platform_bootstrap(
+            ctx, only, skip, parse_duration(timeout_text), output, show_secrets, move_inventory=move_inventory
+        )
         outcome.of(report.result)
     if dry_run and report.would_change:
         raise ProblemsFound("bootstrap --dry-run: the platform would change", hint="run it without --dry-run")

@@ -8,7 +8,13 @@ from kenv.cli.main import App
 from kenv.cli.options import dry_run_option
 from kenv.cli.render import emit, output_option
 
-COLUMNS = [("ENVIRONMENT", "environment"), ("HOSTS", "hosts"), ("BACKEND", "backend"), ("STATE", "state")]
+COLUMNS = [
+    ("ENVIRONMENT", "environment"),
+    ("HOSTS", "hosts"),
+    ("BACKEND", "backend"),
+    ("HTTPS BACKEND", "https_backend"),
+    ("STATE", "state"),
+]
 
 
 @click.group()
@@ -34,6 +40,7 @@ def _rows(data: dict[str, object]) -> list[dict[str, object]]:
             row = dict(entry)
             row["hosts"] = " ".join(row["hosts"])
             row["backend"] = row["backend"] or "-"
+            row["https_backend"] = row.get("https_backend") or "-"
             row["state"] = row["state"] if row["state"] != "skipped" else f"skipped: {row['reason']}"
             rows.append(row)
     return rows

@@ -10,10 +10,19 @@ Two runtimes (`haproxy_runtime`):
   connection is refused; the old worker finishes the requests it holds, then leaves. The
   master's `show proc` (master CLI, management.txt 9.4) counts reloads: kenv waits for the count
   to move so a sync returns when the new worker serves.
-- `docker`: the official image pinned (`IMAGE`), whose entrypoint runs `haproxy -W -db`
-  (docker-library/haproxy 2.6/docker-entrypoint.sh) and documents `docker kill -s HUP` to reload
-  (the master treats SIGHUP like SIGUSR2); the directory holding the configuration is mounted,
-  not the file, because a file replaced by rename is a new inode a file mount would never see.
+- `docker`: the official image pinned (`IMAGE`, setting `haproxy_image`), whose entrypoint runs
+  `haproxy -W -db` (docker-library/haproxy 2.6/alpine/docker-entrypoint.sh) on the image's CMD
+  `-f /usr/local/etc/haproxy/haproxy.cfg`, as the image's user `haproxy` (uid 99, which owns
+  /var/lib/haproxy, where the stats socket goes); the image documents `docker kill -s HUP` to
+  reload (the master treats SIGHUP like SIGUSR2). The directory holding the configuration is
+  mounted, not the file, because a file replaced by rename is a new inode a file mount would never
+  see. A signal returns before the reload is done, so kenv waits for the master's own word in the
+  container's log: it prints "Loading success." once it has parsed the file and forked the new
+  worker, "Loading failure!" when it keeps the old one (src/haproxy.c of 2.6). The old worker
+  still accepts until the new one, started, tells it to stop (`-sf`); it then stops its listeners
+  and logs "Proxy NAME stopped" (src/proxy.c), before or after the master's line (two processes
+  write the log). A reload waits for both, so `routes sync` returns when only the new routes
+  answer; a start waits for the master's line alone.
 
 The configuration is always validated with `haproxy -c -f NEW` before it is renamed over the
 live one.
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import time
@@ -31,20 +41,28 @@ from pathlib import Path
 
 from kenv.errors import ExternalCommandError, OperationFailed
 from kenv.runtime.process import Runner, parse_json
+from kenv.settings import HAPROXY_IMAGE
 
-IMAGE = "haproxy:2.6.31-alpine"  # docker-library/haproxy 2.6/alpine/Dockerfile HAPROXY_VERSION
+IMAGE = HAPROXY_IMAGE
 CONTAINER = "kenv-haproxy"
 LABEL = "io.kenv.component=haproxy"
 # Inside the container haproxy runs as an unprivileged user: it listens on high ports there and
 # Docker publishes them on the host's haproxy_http_port / haproxy_https_port.
 CONTAINER_HTTP_PORT = 8080
 CONTAINER_HTTPS_PORT = 8443
+CONTAINER_POSTGRES_PORT = 15432  # fe_postgres inside the container, published on haproxy_postgres_port
 CONTAINER_DIR = "/usr/local/etc/haproxy"
 CONTAINER_STATS_SOCKET = "/var/lib/haproxy/stats.sock"
 CONFIG_NAME = "haproxy.cfg"
 CHECK_TIMEOUT = 30.0
 DOCKER_TIMEOUT = 60.0
 RELOAD_WAIT_SECONDS = 10.0
+STOP_GRACE_SECONDS = 10
+LOADED = "Loading success."
+LOAD_FAILED = "Loading failure!"
+LOG_POLL_SECONDS = 0.05
+OLD_WORKER_STOPPED = re.compile(r"\] +\(\d+\) : Proxy \S+ stopped")
+OLD_WORKER_WAIT_SECONDS = 2.0  # past it there was no old worker to stop (it had died): not an error
 DOCKER_RUN_FAILED = (
     125  # `docker run`: "the error is with Docker daemon itself" (docker docs, run reference "Exit status")
 )
@@ -74,24 +92,26 @@ class Paths:
 
 
 def check_config_binary(runner: Runner, path: Path) -> None:
-    """`haproxy -c -f PATH`; a refusal raises with HAProxy's own ALERT lines."""
-    result = runner.run(["haproxy", "-c", "-q", "-f", str(path)], timeout=CHECK_TIMEOUT, mutating=False, check=False)
+    """`haproxy -c -f PATH`; a refusal raises with HAProxy's own ALERT lines (so never `-q`, which
+    silences them too: management.txt 3, "-q")."""
+    result = runner.run(["haproxy", "-c", "-f", str(path)], timeout=CHECK_TIMEOUT, mutating=False, check=False)
     if not result.ok:
         raise _refused(result.stdout + result.stderr, path)
 
 
-def check_config_docker(runner: Runner, directory: Path, name: str) -> None:
-    """The same check with the pinned image, so the version that runs is the one that judges."""
-    argv = ["docker", "run", "--rm", "-v", f"{directory}:{CONTAINER_DIR}:ro", IMAGE]
-    argv += ["haproxy", "-c", "-q", "-f", f"{CONTAINER_DIR}/{name}"]
+def check_config_docker(runner: Runner, directory: Path, name: str, image: str = IMAGE) -> None:
+    """The same check with the image that runs, so the version that runs is the one that judges.
+    No network: the check resolves nothing (every server line says `init-addr ... none`)."""
+    argv = ["docker", "run", "--rm", "--network", "none", "-v", f"{directory}:{CONTAINER_DIR}:ro", image]
+    argv += ["haproxy", "-c", "-f", f"{CONTAINER_DIR}/{name}"]
     result = runner.run(argv, timeout=CHECK_TIMEOUT + DOCKER_TIMEOUT, mutating=False, check=False)
     if result.returncode == DOCKER_RUN_FAILED:  # docker itself failed (no image, no engine), not haproxy
         raise ExternalCommandError(
-            f"docker could not run {IMAGE} to check the configuration: {_docker_error(result.stderr)}",
+            f"docker could not run {image} to check the configuration: {_docker_error(result.stderr)}",
             argv=list(argv),
             returncode=result.returncode,
             stderr_tail=result.stderr[-400:],
-            hint=f'pull it (`docker pull {IMAGE}`, or load it from a bundle), or set haproxy_runtime = "binary"',
+            hint=f'pull it (`docker pull {image}`, or load it from a bundle), or set haproxy_runtime = "binary"',
         )
     if not result.ok:
         raise _refused(result.stdout + result.stderr, directory / name)
@@ -232,6 +252,7 @@ def stop_binary(paths: Paths) -> None:
 class ContainerInfo:
     running: bool
     networks: tuple[str, ...]
+    published: tuple[str, ...] = ()  # container ports published on the host ("8080/tcp")
 
 
 def container_info(runner: Runner) -> ContainerInfo | None:
@@ -252,20 +273,46 @@ def container_info(runner: Runner) -> ContainerInfo | None:
         return None
     doc = docs[0]
     networks = tuple(sorted(((doc.get("NetworkSettings") or {}).get("Networks") or {}).keys()))
-    return ContainerInfo(bool((doc.get("State") or {}).get("Running")), networks)
+    published = tuple(sorted(((doc.get("HostConfig") or {}).get("PortBindings") or {}).keys()))
+    return ContainerInfo(bool((doc.get("State") or {}).get("Running")), networks, published)
 
 
-def start_docker(runner: Runner, directory: Path, *, network: str, bind: str, http_port: int, https_port: int) -> None:
+def start_docker(
+    runner: Runner,
+    directory: Path,
+    *,
+    network: str,
+    bind: str,
+    http_port: int,
+    https_port: int,
+    postgres_port: int | None = None,
+    image: str = IMAGE,
+) -> None:
+    """Run (or start again) kenv's container, then wait until its master has loaded the file."""
     info = container_info(runner)
+    if info is not None and info.running:
+        return
+    since = time.time()
     if info is not None:
-        if not info.running:
-            runner.run(["docker", "start", CONTAINER], timeout=DOCKER_TIMEOUT)
+        runner.run(["docker", "start", CONTAINER], timeout=DOCKER_TIMEOUT)
+        if not runner.dry_run:
+            _wait_loaded(runner, since, "start")
         return
     argv = ["docker", "run", "-d", "--name", CONTAINER, "--label", LABEL, "--restart", "unless-stopped"]
     argv += ["--network", network]
     argv += ["-p", f"{bind}:{http_port}:{CONTAINER_HTTP_PORT}", "-p", f"{bind}:{https_port}:{CONTAINER_HTTPS_PORT}"]
-    argv += ["-v", f"{directory}:{CONTAINER_DIR}:ro", IMAGE]
-    runner.run(argv, timeout=DOCKER_TIMEOUT * 5)
+    if postgres_port is not None:
+        argv += ["-p", f"{bind}:{postgres_port}:{CONTAINER_POSTGRES_PORT}"]
+    argv += ["-v", f"{directory}:{CONTAINER_DIR}:ro", image]
+    try:
+        runner.run(argv, timeout=DOCKER_TIMEOUT * 5)
+    except ExternalCommandError:
+        # A `docker run` whose start fails (a host port taken, say) leaves the container created;
+        # a later start would revive it with these ports and this image, whatever the settings by then.
+        runner.run(["docker", "rm", "-f", CONTAINER], timeout=DOCKER_TIMEOUT, check=False)
+        raise
+    if not runner.dry_run:
+        _wait_loaded(runner, since, "start")
 
 
 def connect_networks(runner: Runner, networks: list[str]) -> None:
@@ -277,12 +324,59 @@ def connect_networks(runner: Runner, networks: list[str]) -> None:
 
 
 def reload_docker(runner: Runner) -> None:
+    """SIGHUP to the master (pid 1 of the container), then wait until it has loaded the new file."""
+    since = time.time()
     runner.run(["docker", "kill", "-s", "HUP", CONTAINER], timeout=DOCKER_TIMEOUT)
+    if not runner.dry_run:
+        _wait_loaded(runner, since, "reload", old_worker=True)
+
+
+def _wait_loaded(runner: Runner, since: float, what: str, *, old_worker: bool = False) -> None:
+    """Read the container's log from `since` (the engine's clock is this host's) until the master
+    says it loaded the file or failed to and, with `old_worker`, the old worker has stopped its
+    listeners (every such line since the signal is this reload's: the one before waited for its
+    own); a log driver that cannot be read back is not waited for (as a binary master without its
+    socket is not)."""
+    argv = ["docker", "logs", "--since", f"{since:.6f}", CONTAINER]
+    deadline = time.monotonic() + RELOAD_WAIT_SECONDS
+    loaded_at: float | None = None
+    while True:
+        result = runner.run(argv, timeout=DOCKER_TIMEOUT, mutating=False, check=False)
+        if not result.ok:
+            return
+        output = result.stdout + result.stderr  # haproxy -db logs to stderr; docker keeps the stream
+        if LOADED in output:
+            loaded_at = loaded_at or time.monotonic()
+            if not old_worker or OLD_WORKER_STOPPED.search(output):
+                return
+            if time.monotonic() - loaded_at > OLD_WORKER_WAIT_SECONDS:
+                return
+            time.sleep(LOG_POLL_SECONDS)
+            continue
+        failed = LOAD_FAILED in output
+        if failed or time.monotonic() > deadline or ("[ALERT]" in output and not _running(runner)):
+            alerts = [line.strip() for line in output.splitlines() if "[ALERT]" in line]
+            detail = "; ".join(alerts[:3]) or (output.strip().splitlines() or ["no output"])[-1]
+            verdict = "kept the old configuration" if failed else "did not load the configuration"
+            raise OperationFailed(
+                f"haproxy in {CONTAINER} {verdict} ({what}): {detail}",
+                hint=f"see `docker logs {CONTAINER}`",
+            )
+        time.sleep(LOG_POLL_SECONDS)
+
+
+def _running(runner: Runner) -> bool:
+    info = container_info(runner)
+    return info is not None and info.running
 
 
 def stop_docker(runner: Runner) -> None:
+    """Stop gracefully, then remove the container. `docker stop` sends the image's STOPSIGNAL,
+    SIGUSR1 (the soft stop: workers finish the requests they hold), and SIGKILL only after
+    STOP_GRACE_SECONDS; `docker rm -f` would kill at once and cut them."""
     if container_info(runner) is not None:
-        runner.run(["docker", "rm", "-f", CONTAINER], timeout=DOCKER_TIMEOUT)
+        runner.run(["docker", "stop", "-t", str(STOP_GRACE_SECONDS), CONTAINER], timeout=DOCKER_TIMEOUT)
+        runner.run(["docker", "rm", CONTAINER], timeout=DOCKER_TIMEOUT)
 
 
 def inspect_nodes(runner: Runner, containers: list[str]) -> dict[str, dict[str, object]]:

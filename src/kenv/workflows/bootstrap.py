@@ -14,7 +14,10 @@ network -> haproxy -> portainer -> devops -> storage -> argocd -> gitops -> post
 - storage: k3s ships the local-path provisioner; its helper image is synced into the nodes (the
   `kenv images sync` engine), so volumes bind with no registry.
 - postgres: the manifests committed to the GitOps repository by `kenv postgres deploy --via
-  gitops` (its Secret made by that workflow, never committed), then an Argo CD Application.
+  gitops` (its Secret made by that workflow, never committed), then an Argo CD Application. Its
+  Service is also a NodePort, which HAProxy's fe_postgres relays to.
+- inventory: with `--move-inventory`, the inventory copied into that PostgreSQL and `db_url`
+  pointed there (kenv.workflows.inventory_move); without it, the command is printed, nothing done.
 
 Each finished step is recorded in `<data>/platform.json` (atomically): a rerun after a failure or
 a kill skips what is done, and create/delete read it to know which registrations to run.
@@ -72,6 +75,7 @@ class BootstrapRequest:
     components: tuple[str, ...] = COMPONENTS
     explicit: bool = False  # --only: an unavailable component fails instead of being left out
     timeout: float = 300.0
+    move_inventory: bool = False  # the inventory step moves the inventory instead of printing how
 
 
 @dataclass
@@ -109,7 +113,7 @@ def run_bootstrap(ctx: WorkflowContext, request: BootstrapRequest) -> BootstrapR
         "argocd": lambda: _argocd_step(ctx, report),
         "gitops": lambda: _gitops_step(ctx, report),
         "postgres": lambda: _postgres_step(ctx, report, request),
-        "inventory": lambda: _inventory_step(ctx, report),
+        "inventory": lambda: _inventory_step(ctx, report, request),
     }
     steps = [_recorded(ctx, name, builders[name](), request.explicit, report) for name in request.components]
     with ctx.platform_lock("bootstrap"):
@@ -154,7 +158,7 @@ def _recorded(ctx: WorkflowContext, component: str, step: Step, explicit: bool, 
 
     def done() -> bool:
         if component in NEVER_DONE:
-            return False
+            return bool(inner_done and inner_done())
         if inner_done is None:
             return component in bootstrapped(ctx)
         try:
@@ -337,6 +341,7 @@ def _gitops_step(ctx: WorkflowContext, report: BootstrapReport) -> Step:
 
 
 def _postgres_step(ctx: WorkflowContext, report: BootstrapReport, request: BootstrapRequest) -> Step:
+    from kenv.platform.postgres.manifests import PLATFORM_NODE_PORT
     from kenv.platform.postgres.params import Params
     from kenv.workflows.postgres_deploy import DeployRequest, deploy, secret_file
 
@@ -350,7 +355,7 @@ def _postgres_step(ctx: WorkflowContext, report: BootstrapReport, request: Boots
         # The Application first: what the deploy commits is what it syncs, and the deploy waits
         # for the StatefulSet that sync makes.
         call("argocd", "ensure_application", ctx, name, path, namespace)
-        params = Params(namespace=namespace)
+        params = Params(namespace=namespace, node_port=PLATFORM_NODE_PORT)
         result = deploy(ctx, DeployRequest(MANAGEMENT_NAME, params, via="gitops", timeout=request.timeout))
         report.credentials["postgres"] = str(secret_file(ctx, MANAGEMENT_NAME))
         return f"PostgreSQL through the Argo CD Application {name} ({result.manifests})"
@@ -358,20 +363,44 @@ def _postgres_step(ctx: WorkflowContext, report: BootstrapReport, request: Boots
     return Step("postgres", run)
 
 
-def _inventory_step(ctx: WorkflowContext, report: BootstrapReport) -> Step:
-    """Moving the inventory stays the user's decision: the command is printed, never run."""
+def _inventory_step(ctx: WorkflowContext, report: BootstrapReport, request: BootstrapRequest) -> Step:
+    """Moving the inventory stays the user's decision: without --move-inventory the command is
+    printed, never run."""
+    from kenv.workflows import inventory_move
 
-    def run() -> str:
+    def advise() -> str:
         state = read_state(ctx)["components"]
         if "postgres" not in state and not ctx.dry_run:
             return "the inventory stays where it is (no platform PostgreSQL)"
-        advice = (
-            "to keep the inventory in the platform's PostgreSQL: "
-            "`kenv db copy --to postgresql://postgres:PASSWORD@HOST:PORT/kenv` "
-            f"(the password is in {report.credentials.get('postgres') or 'the postgres secret file'}), "
-            "then set db_url"
-        )
+        advice = "to keep the inventory in the platform's PostgreSQL: `kenv bootstrap --move-inventory`"
         report.advice.append(advice)
         return "inventory kept; " + advice
 
-    return Step("inventory", run, plan=lambda: "would print how to move the inventory (`kenv db copy`)")
+    if not request.move_inventory:
+        return Step("inventory", advise, plan=lambda: "would print how to move the inventory (--move-inventory)")
+
+    target = inventory_move.move_target(ctx)
+
+    def moved() -> bool:
+        if not inventory_move.moved(ctx):
+            return False
+        report.credentials["inventory"] = str(target.passfile)
+        return True
+
+    def move() -> str:
+        if "postgres" not in bootstrapped(ctx):
+            raise KenvError(
+                "cannot move the inventory: the platform has no PostgreSQL",
+                hint="run `kenv bootstrap` first (its postgres step), then `kenv bootstrap --move-inventory`",
+            )
+        result = inventory_move.move_inventory(ctx, request.timeout)
+        report.credentials["inventory"] = result.passfile
+        if result.advice:
+            report.advice.append(result.advice)
+        copied = "copied" if result.copied else "already there (same environments)"
+        return (
+            f"inventory {copied}: {result.environments} environment(s), {result.operations} operation(s) "
+            f"at {result.target}; db_url set in {result.config} (was {result.source})"
+        )
+
+    return Step("inventory", move, done=moved, plan=lambda: inventory_move.plan(ctx))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from kenv.catalogue import facts_for
-from kenv.errors import ExternalCommandError, KenvError
+from kenv.errors import Busy, ExternalCommandError, KenvError
 from kenv.inventory.model import Environment
 from kenv.inventory.repository import AllocationPolicy, Inventory, open_inventory
 from kenv.providers.base import Provider
@@ -210,25 +210,50 @@ class WorkflowContext:
         """An exclusive flock on <data>/locks/<name>.lock; the kernel releases it if kenv dies."""
         return self._file_lock(f"{name}.lock", f"environment {name!r}")
 
-    def platform_lock(self, component: str) -> contextlib.AbstractContextManager[None]:
-        """The same lock for one shared platform file (the HAProxy configuration, say), so that
-        parallel creates change it one at a time."""
-        return self._file_lock(f"platform-{component}.lock", f"the platform's {component}")
+    def platform_lock(
+        self, component: str, *, wait_seconds: float = LOCK_WAIT_SECONDS, hint: str | None = None
+    ) -> contextlib.AbstractContextManager[None]:
+        """The same lock for one shared platform file (the HAProxy configuration, the GitOps work
+        clone), so that parallel creates change it one at a time: <data>/locks/platform/<component>.lock,
+        a directory of its own because every DNS label names an environment's lock (an environment
+        called `gitops` would otherwise hold the GitOps lock, and its own create wait for itself)."""
+        return self._file_lock(
+            f"platform/{component}.lock", f"the platform's {component}", wait_seconds=wait_seconds, hint=hint
+        )
+
+    def environment_holder(self, name: str) -> str | None:
+        """Who holds NAME's lock right now ("pid N"), or None when it is free: asked without
+        waiting and released at once, so a caller can refuse at once instead of queueing."""
+        path = self.settings.data_dir / "locks" / f"{name}.lock"
+        try:
+            handle = path.open("r")
+        except FileNotFoundError:
+            return None
+        with handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return handle.read().strip() or "another kenv process"
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            return None
 
     @contextlib.contextmanager
-    def _file_lock(self, file_name: str, what: str) -> Iterator[None]:
+    def _file_lock(
+        self, file_name: str, what: str, *, wait_seconds: float = LOCK_WAIT_SECONDS, hint: str | None = None
+    ) -> Iterator[None]:
         """Delete removes an environment's lock file while it holds the lock, so a process that was
         waiting on the old file may get its lock on a file no longer in the directory, while a
         newcomer locks a fresh one: the lock counts only when the file locked is still the one at
-        the path."""
+        the path. `hint` replaces the plain "wait, then retry" of a lock that stayed busy."""
         lock_dir = self.settings.data_dir / "locks"
-        lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = lock_dir / file_name
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        for directory in (lock_dir, path.parent):  # `mode` applies to the last directory mkdir makes only
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        deadline = time.monotonic() + wait_seconds
         while True:
             handle = path.open("a+")
             try:
-                self._flock_until(handle, what, deadline)
+                self._flock_until(handle, what, deadline, hint)
                 if _same_file(handle, path):
                     break
             except BaseException:
@@ -245,7 +270,7 @@ class WorkflowContext:
             handle.close()
 
     @staticmethod
-    def _flock_until(handle: IO[str], what: str, deadline: float) -> None:
+    def _flock_until(handle: IO[str], what: str, deadline: float, hint: str | None) -> None:
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -254,11 +279,11 @@ class WorkflowContext:
                 if time.monotonic() > deadline:
                     handle.seek(0)
                     holder = handle.read().strip() or "another kenv process"
-                    raise KenvError(
+                    raise Busy(
                         f"{what} is busy: {holder} is working on it",
-                        hint="wait for it to finish, then retry",
+                        hint=hint or "wait for it to finish, then retry",
                     ) from None
-                time.sleep(0.2)
+                time.sleep(0.05)
 
 
 def _same_file(handle: IO[str], path: Path) -> bool:

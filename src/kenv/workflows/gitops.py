@@ -2,13 +2,13 @@
 configured `gitops_url` or, when none is configured, to a local bare repository
 `<data>/gitops.git` that a read-only `git daemon` serves to the devops cluster.
 
-Every change goes through `commit_changes`, which holds a per-machine lock (flock on
-`<data>/locks/gitops.lock`: the kernel drops it when kenv dies), brings the work clone exactly to
-the remote's head, applies the changes, commits and pushes. Another machine (or another kenv data
-directory) that pushed first makes the push fail as non-fast-forward: kenv fetches again,
-re-applies the same changes on the new head and retries, a bounded number of times with a growing,
-jittered pause. A failure leaves the work clone at the remote's head, clean: nothing
-half-committed, and the next run starts from what the remote holds.
+Every change goes through `commit_changes`, which holds a per-machine lock (the platform lock
+`gitops`, a flock on `<data>/locks/platform/gitops.lock`: the kernel drops it when kenv dies),
+brings the work clone exactly to the remote's head, applies the changes, commits and pushes.
+Another machine (or another kenv data directory) that pushed first makes the push fail as
+non-fast-forward: kenv fetches again, re-applies the same changes on the new head and retries, a
+bounded number of times with a growing, jittered pause. A failure leaves the work clone at the
+remote's head, clean: nothing half-committed, and the next run starts from what the remote holds.
 
 The work clone is `<data>/gitops` (where `kenv postgres deploy --via gitops` has always written);
 a work clone made by an older kenv with no remote is adopted: its history becomes the bare
@@ -18,11 +18,10 @@ repository's.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,25 +98,11 @@ def _describe(ctx: WorkflowContext) -> GitopsRepo:
     return GitopsRepo(url=str(bare), work_dir=work_dir(ctx), local=True, bare=bare)
 
 
-@contextlib.contextmanager
-def _lock(ctx: WorkflowContext) -> Iterator[None]:
-    """One kenv process at a time changes the work clone of this data directory."""
-    lock_dir = ctx.settings.data_dir / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    with (lock_dir / "gitops.lock").open("a+") as handle:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise KenvError(
-                        f"the GitOps work clone {work_dir(ctx)} stayed busy for {LOCK_WAIT_SECONDS:.0f}s",
-                        hint=f"another kenv process holds {lock_dir / 'gitops.lock'}: wait for it, then retry",
-                    ) from None
-                time.sleep(0.05)
-        yield
+def _lock(ctx: WorkflowContext) -> contextlib.AbstractContextManager[None]:
+    """One kenv process at a time changes the work clone of this data directory; a push that
+    retries against other machines may hold it a while, hence the longer wait."""
+    hint = f"the GitOps work clone {work_dir(ctx)} stayed busy for {LOCK_WAIT_SECONDS:.0f}s: wait, then retry"
+    return ctx.platform_lock("gitops", wait_seconds=LOCK_WAIT_SECONDS, hint=hint)
 
 
 def _ensure(ctx: WorkflowContext) -> GitopsRepo:

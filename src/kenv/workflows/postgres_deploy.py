@@ -261,6 +261,22 @@ def _explain_not_ready(ctx: WorkflowContext, request: DeployRequest, reason: str
     return OperationFailed(f"{prefix}: {first.object}: {first.summary} [{first.rule}]", hint=hint)
 
 
+def _platform_node_port(ctx: WorkflowContext, request: DeployRequest) -> Params:
+    """The platform's PostgreSQL keeps the NodePort HAProxy's fe_postgres relays to (the inventory
+    may live there), whoever deploys it again; elsewhere the render's Service stays ClusterIP."""
+    import dataclasses
+
+    from kenv.inventory.model import MANAGEMENT_NAME
+    from kenv.platform.postgres.manifests import PLATFORM_NODE_PORT
+    from kenv.workflows.registrations import bootstrapped
+
+    if request.params.node_port is not None or request.environment != MANAGEMENT_NAME:
+        return request.params
+    if "postgres" not in bootstrapped(ctx):
+        return request.params
+    return dataclasses.replace(request.params, node_port=PLATFORM_NODE_PORT)
+
+
 def wait_ready(ctx: WorkflowContext, kubectl: Kubectl, request: DeployRequest) -> str:
     namespace = request.params.namespace
     deadline = time.monotonic() + request.timeout
@@ -277,7 +293,7 @@ def wait_ready(ctx: WorkflowContext, kubectl: Kubectl, request: DeployRequest) -
 
 
 def deploy(ctx: WorkflowContext, request: DeployRequest) -> DeployResult:
-    params = request.params.validate()
+    params = _platform_node_port(ctx, request).validate()
     env = ctx.inventory().get(request.environment)
     provider = ctx.provider(env.provider)
     kubeconfig = ctx.kubeconfig_path(env.name)

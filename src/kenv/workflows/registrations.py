@@ -26,13 +26,14 @@ from kenv.inventory.files import write_file
 from kenv.inventory.model import MANAGEMENT_NAME, Environment
 from kenv.workflows.context import WorkflowContext
 from kenv.workflows.engine import Step
+from kenv.workflows.ingress import ingress_step
 
 log = logging.getLogger("kenv.workflows")
 
 STATE_FILE = "platform.json"
 STATE_VERSION = 1
-INGRESS_TIMEOUT = 60.0
-INGRESS_BY_KENV = frozenset({"k3d"})  # providers whose ingress the "ingress" step puts on node_port
+# providers whose ingress the "ingress" step puts on node_port (workflows/ingress.py)
+INGRESS_BY_KENV = frozenset({"k3d", "kind", "minikube"})
 SMOKE_TIMEOUT = 20.0  # the whole smoke check, retries included
 SMOKE_REQUEST_TIMEOUT = 5.0
 SMOKE_INTERVAL = 1.0
@@ -194,12 +195,9 @@ def create_steps(ctx: WorkflowContext, env: Callable[[], Environment], name: str
     members = bootstrapped(ctx)
     steps: list[Step] = []
     if "haproxy" in members:
-        # HAProxy routes to the environment's node_port: the ingress must answer there.
-        steps.append(
-            _step(
-                "ingress", lambda: _ingress(ctx, env()), f"would put {name}'s ingress on its node_port (k3d: Traefik)"
-            )
-        )
+        # HAProxy routes to the environment's node_port: the ingress must answer there
+        # (k3d: Traefik; kind, minikube: ingress-nginx, images synced first).
+        steps.append(ingress_step(ctx, env))
 
         synced: dict[str, Any] = {}
 
@@ -243,25 +241,6 @@ def create_steps(ctx: WorkflowContext, env: Callable[[], Environment], name: str
     return steps
 
 
-def _ingress(ctx: WorkflowContext, env: Environment) -> str:
-    """k3d: k3s' Traefik made a NodePort on node_port (a HelmChartConfig, applied on stdin)."""
-    if env.provider != "k3d":
-        return (
-            f"{env.provider}: kenv does not install an ingress controller yet; install one on NodePort {env.node_port}"
-        )
-    from kenv.platform.ingress.traefik import helm_chart_config
-    from kenv.runtime.kubectl import Kubectl
-
-    kubectl = Kubectl(ctx.runner, ctx.kubeconfig_path(env.name), ctx.provider(env.provider).context_name(env))
-    ctx.runner.run(
-        kubectl.argv("apply", "-f", "-"),
-        timeout=INGRESS_TIMEOUT,
-        mutating=True,
-        input_text=helm_chart_config(env.node_port),
-    )
-    return f"Traefik on NodePort {env.node_port} (HelmChartConfig kube-system/traefik)"
-
-
 def _smoke_host(ctx: WorkflowContext, name: str) -> str:
     from kenv.platform.ingress.smoke import probe_host
 
@@ -283,8 +262,9 @@ def _smoke(ctx: WorkflowContext, env: Environment, result: Any) -> str:
     while (a NodePort Service or a fresh ingress takes a moment to answer); an answer from the
     ingress, a 404 from its default backend included, ends it.
 
-    Only where kenv put the ingress (k3d's Traefik): on kind and minikube nothing of kenv's
-    answers on the node_port yet, and failing there would roll back a cluster that is fine."""
+    Only where kenv put the ingress (k3d's Traefik, ingress-nginx on kind and minikube):
+    elsewhere nothing of kenv's answers on the node_port, and failing there would roll back a
+    cluster that is fine."""
     import time
 
     from kenv.platform.ingress.smoke import local_address, reached_ingress
@@ -292,7 +272,7 @@ def _smoke(ctx: WorkflowContext, env: Environment, result: Any) -> str:
 
     name = env.name
     if env.provider not in INGRESS_BY_KENV:
-        return f"not checked: kenv installs no ingress controller on {env.provider} yet"
+        return f"not checked: kenv installs no ingress controller on {env.provider}"
     s = ctx.settings
     host = _smoke_host(ctx, name)
     url = f"http://{local_address(s.haproxy_bind)}:{s.haproxy_http_port}/"

@@ -2,9 +2,15 @@
 swapped in and reloaded gracefully (`kenv routes show|sync`; create and delete call `sync_routes`
 when `haproxy_running`).
 
+Once bootstrap has deployed the platform's PostgreSQL, a TCP entry (`haproxy_postgres_port`)
+relays to its Service's NodePort on the devops server node's address on the platform network: the
+inventory moved there (`kenv bootstrap --move-inventory`) is reached through it. It is listed
+among the management entries as `postgres`.
+
 Each environment (not `devops`, not `haproxy_route = false`) is routed to its first server node at
-its `node_port`, the address taken on the environment's own Docker network (minikube reports it
-itself; k3d and kind through one `docker inspect` of their server nodes). An environment whose
+its `node_port` (HTTP) and its ingress's HTTPS NodePort (TLS passed through by SNI,
+`platform/ingress/ports.py`), the address taken on the environment's own Docker network
+(minikube reports it itself; k3d and kind through one `docker inspect` of their server nodes). An environment whose
 cluster is not found or has no single address is listed as skipped with the reason, and its
 route is left out (`--no-prune` keeps the route the live file already has for it).
 """
@@ -22,13 +28,25 @@ from kenv.catalogue import facts_for
 from kenv.errors import ExternalCommandError, OperationFailed
 from kenv.inventory.model import Environment
 from kenv.platform.haproxy.addresses import address_on_network
-from kenv.platform.haproxy.render import MANAGEMENT_ENVIRONMENT, Backend, ConfigInput, Listen, Route, render
+from kenv.platform.haproxy.render import (
+    MANAGEMENT_ENVIRONMENT,
+    Backend,
+    ConfigInput,
+    Listen,
+    Route,
+    TcpTarget,
+    render,
+)
+from kenv.platform.ingress.ports import https_node_port
 from kenv.providers.base import ClusterState
 from kenv.runtime import haproxy as hx
 from kenv.workflows.context import WorkflowContext
 
 PORTAINER_CONTAINER = "kenv-portainer"  # kenv.workflows.portainer.CONTAINER, on the platform network
+DEVOPS_SERVER = f"k3d-{MANAGEMENT_ENVIRONMENT}-server-0"  # k3d's node naming: k3d-<cluster>-server-<n>
+POSTGRES_ENTRY = "postgres"
 _BACKEND_LINE = re.compile(r"^backend be_env_([a-z0-9-]+)\n    mode http\n    server node (\S+):(\d+)", re.M)
+_TLS_BACKEND_LINE = re.compile(r"^backend be_tls_([a-z0-9-]+)\n    mode tcp\n    server node (\S+):(\d+)", re.M)
 
 
 @dataclass(frozen=True)
@@ -38,12 +56,15 @@ class RouteEntry:
     backend: str | None  # address:port, None when skipped
     state: str  # routed | kept (not found now, kept by --no-prune) | skipped
     reason: str
+    # address:port HAProxy passes TLS to by SNI (the ingress's HTTPS NodePort); None when skipped
+    https_backend: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
             "environment": self.environment,
             "hosts": list(self.hosts),
             "backend": self.backend,
+            "https_backend": self.https_backend,
             "state": self.state,
             "reason": self.reason,
         }
@@ -108,7 +129,38 @@ def ensure_haproxy(ctx: WorkflowContext) -> None:
             bind=s.haproxy_bind,
             http_port=s.haproxy_http_port,
             https_port=s.haproxy_https_port,
+            # Published only once there is a PostgreSQL to relay to: until then the port stays free.
+            postgres_port=s.haproxy_postgres_port if _postgres_bootstrapped(ctx) else None,
+            image=s.haproxy_image,
         )
+
+
+def _postgres_bootstrapped(ctx: WorkflowContext) -> bool:
+    from kenv.workflows.registrations import bootstrapped
+
+    return "postgres" in bootstrapped(ctx)
+
+
+def ensure_postgres_entry(ctx: WorkflowContext) -> RouteEntry:
+    """fe_postgres in the live configuration and, with the docker runtime, its port published: a
+    container made before the platform had PostgreSQL is made again (publishing a port needs a new
+    container). Returns the entry; one that is not routed raises, naming why."""
+    result = sync_routes(ctx, prune=False)
+    entry = next((e for e in result.management if e.environment == POSTGRES_ENTRY), None)
+    if entry is None or entry.backend is None:
+        raise OperationFailed(
+            f"HAProxy has no target for PostgreSQL: {entry.reason if entry else 'the platform has no PostgreSQL'}",
+            hint="run `kenv bootstrap` (its devops and postgres steps), then `kenv routes show`",
+        )
+    if ctx.settings.haproxy_runtime == "docker" and not ctx.dry_run:
+        info = hx.container_info(ctx.runner)
+        if info is not None and f"{hx.CONTAINER_POSTGRES_PORT}/tcp" not in info.published:
+            ctx.progress.note("haproxy", f"making the HAProxy container again to publish {entry.hosts[0]}")
+            hx.stop_docker(ctx.runner)
+            ensure_haproxy(ctx)  # on the file the sync installed: no reload
+            networks = sorted({n for n in (_network_of(ctx, e) for e in _routed_envs(ctx, result)) if n})
+            hx.connect_networks(ctx.runner, networks)
+    return entry
 
 
 def stop_haproxy(ctx: WorkflowContext) -> None:
@@ -160,20 +212,25 @@ def _sync_routes(ctx: WorkflowContext, *, prune: bool) -> RoutesResult:
         )
     )
     result.running = haproxy_running(ctx)
-    if ctx.dry_run or (not result.changed and result.running):
+    if ctx.dry_run:
+        return result
+    docker = ctx.settings.haproxy_runtime == "docker"
+    networks = sorted({n for n in (_network_of(ctx, e) for e in _routed_envs(ctx, result)) if n}) if docker else []
+    if docker and result.running:
+        # Even when the file is unchanged: the container `ensure_haproxy` started (bootstrap) was
+        # given these routes but joined only the platform network.
+        hx.connect_networks(ctx.runner, networks)
+    if not result.changed and result.running:
         return result
     if result.changed:
         ctx.progress.note("haproxy", "validating and installing the HAProxy configuration")
         _install(ctx, text)
-    if ctx.settings.haproxy_runtime == "docker":
-        networks = sorted({n for n in (_network_of(ctx, e) for e in _routed_envs(ctx, result)) if n})
-        if result.running:
-            hx.connect_networks(ctx.runner, networks)
     if not result.running:
+        # Started on the file just installed, so no reload; a route is reachable once its network
+        # is joined, whether before or after the master started.
         ensure_haproxy(ctx)
-        if ctx.settings.haproxy_runtime == "docker":
+        if docker:
             hx.connect_networks(ctx.runner, networks)
-            hx.reload_docker(ctx.runner)
         result.running = True
         return result
     ctx.progress.note("haproxy", "reloading HAProxy")
@@ -211,7 +268,8 @@ def routes(ctx: WorkflowContext) -> RoutesResult:
         if address is None:
             result.entries.append(RouteEntry(env.name, hosts, None, "skipped", why))
         else:
-            result.entries.append(RouteEntry(env.name, hosts, f"{address}:{env.node_port}", "routed", why))
+            https = f"{address}:{https_node_port(env.node_port)}"
+            result.entries.append(RouteEntry(env.name, hosts, f"{address}:{env.node_port}", "routed", why, https))
     result.management = management_backends(ctx, addresses)
     return result
 
@@ -263,7 +321,35 @@ def management_backends(ctx: WorkflowContext, addresses: dict[str, tuple[str | N
     if devops_address and _argocd_present(ctx):
         backend = f"{devops_address}:{ARGOCD_NODE_PORT}"
         entries.append(RouteEntry("argocd", (f"argocd.{base}",), backend, "routed", why))
+    postgres = postgres_entry(ctx)
+    if postgres is not None:
+        entries.append(postgres)
     return entries
+
+
+def postgres_listen_address(ctx: WorkflowContext) -> tuple[str, int]:
+    """Where a client on this host reaches fe_postgres (every interface's listener answers on loopback)."""
+    bind = ctx.settings.haproxy_bind
+    return ("127.0.0.1" if bind == "0.0.0.0" else bind), ctx.settings.haproxy_postgres_port  # noqa: S104
+
+
+def postgres_entry(ctx: WorkflowContext) -> RouteEntry | None:
+    """fe_postgres's target once bootstrap has deployed PostgreSQL: the Service's NodePort on the
+    devops server node's address on the platform network (HAProxy's container is on it too)."""
+    from kenv.platform.postgres.manifests import PLATFORM_NODE_PORT
+    from kenv.workflows.registrations import bootstrapped
+
+    if "postgres" not in bootstrapped(ctx):
+        return None
+    host, port = postgres_listen_address(ctx)
+    listen = (f"{host}:{port}",)
+    doc = hx.inspect_nodes(ctx.runner, [DEVOPS_SERVER]).get(DEVOPS_SERVER)
+    if doc is None:
+        return RouteEntry(POSTGRES_ENTRY, listen, None, "skipped", f"docker does not know node {DEVOPS_SERVER}")
+    address, why = address_on_network(doc, ctx.settings.platform_network)
+    if address is None:
+        return RouteEntry(POSTGRES_ENTRY, listen, None, "skipped", why)
+    return RouteEntry(POSTGRES_ENTRY, listen, f"{address}:{PLATFORM_NODE_PORT}", "routed", why)
 
 
 def _argocd_present(ctx: WorkflowContext) -> bool:
@@ -287,10 +373,11 @@ def _network_of(ctx: WorkflowContext, env: Environment) -> str | None:
 def _keep_live_routes(ctx: WorkflowContext, result: RoutesResult, live: str) -> None:
     known = {e.name for e in ctx.inventory().environments()}
     kept = {name: f"{addr}:{port}" for name, addr, port in _BACKEND_LINE.findall(live)}
+    kept_tls = {name: f"{addr}:{port}" for name, addr, port in _TLS_BACKEND_LINE.findall(live)}
     for i, entry in enumerate(result.entries):
         if entry.backend is None and entry.environment in kept and entry.environment in known:
-            backend = kept[entry.environment]
-            result.entries[i] = RouteEntry(entry.environment, entry.hosts, backend, "kept", entry.reason)
+            backend, https = kept[entry.environment], kept_tls.get(entry.environment)
+            result.entries[i] = RouteEntry(entry.environment, entry.hosts, backend, "kept", entry.reason, https)
 
 
 # -- the file -------------------------------------------------------------------------------------
@@ -299,19 +386,29 @@ def _keep_live_routes(ctx: WorkflowContext, result: RoutesResult, live: str) -> 
 def config_input(ctx: WorkflowContext, result: RoutesResult) -> ConfigInput:
     s = ctx.settings
     routes_ = [_route(e) for e in result.entries if e.backend]
-    management = [Backend(e.environment, *_split(e.backend)) for e in result.management if e.backend]
+    management = [
+        Backend(e.environment, *_split(e.backend))
+        for e in result.management
+        if e.backend and e.environment != POSTGRES_ENTRY
+    ]
+    postgres = next(
+        (TcpTarget(*_split(e.backend)) for e in result.management if e.backend and e.environment == POSTGRES_ENTRY),
+        None,
+    )
     if s.haproxy_runtime == "binary":
-        listen = Listen(s.haproxy_bind, s.haproxy_http_port, s.haproxy_https_port)
+        listen = Listen(s.haproxy_bind, s.haproxy_http_port, s.haproxy_https_port, s.haproxy_postgres_port)
         stats = str(paths(ctx).stats_socket)
     else:
-        listen = Listen("0.0.0.0", hx.CONTAINER_HTTP_PORT, hx.CONTAINER_HTTPS_PORT)  # noqa: S104 - in the container
+        # In the container; Docker publishes them on haproxy_bind at the configured ports.
+        listen = Listen("0.0.0.0", hx.CONTAINER_HTTP_PORT, hx.CONTAINER_HTTPS_PORT, hx.CONTAINER_POSTGRES_PORT)  # noqa: S104
         stats = hx.CONTAINER_STATS_SOCKET
-    return ConfigInput(s.base_domain, routes_, management, listen, stats_socket=stats)
+    return ConfigInput(s.base_domain, routes_, management, listen, stats_socket=stats, postgres=postgres)
 
 
 def _route(entry: RouteEntry) -> Route:
     address, port = _split(entry.backend)
-    return Route(entry.environment, address, port)
+    https_port = _split(entry.https_backend)[1] if entry.https_backend else None
+    return Route(entry.environment, address, port, https_port)
 
 
 def _split(backend: str | None) -> tuple[str, int]:
@@ -338,6 +435,10 @@ def _install(ctx: WorkflowContext, text: str) -> None:
     """Write beside the live file, validate, rename over it: a refused file never goes live."""
     where = paths(ctx)
     where.directory.mkdir(parents=True, exist_ok=True)
+    if ctx.settings.haproxy_runtime == "docker":
+        # Mounted as the container's /usr/local/etc/haproxy: the image's user (uid 99) must enter
+        # it whatever umask made it. It holds only the rendered file (the binary's sockets are 0600).
+        where.directory.chmod(0o755)
     new = where.directory / f".{hx.CONFIG_NAME}.new"
     new.write_text(text, encoding="utf-8")
     new.chmod(0o644)  # the image's haproxy user reads it through the mount
@@ -349,7 +450,7 @@ def _install(ctx: WorkflowContext, text: str) -> None:
     else:
 
         def check() -> None:
-            hx.check_config_docker(ctx.runner, where.directory, new.name)
+            hx.check_config_docker(ctx.runner, where.directory, new.name, ctx.settings.haproxy_image)
 
     try:
         check()

@@ -42,6 +42,8 @@ GROUPS = {
     "Application": "argoproj.io",
     "ApplicationSet": "argoproj.io",
     "AppProject": "argoproj.io",
+    "IngressClass": "networking.k8s.io",
+    "ValidatingWebhookConfiguration": "admissionregistration.k8s.io",
 }
 CLUSTER_SCOPED = {
     "Namespace",
@@ -50,6 +52,8 @@ CLUSTER_SCOPED = {
     "ClusterRole",
     "ClusterRoleBinding",
     "CustomResourceDefinition",
+    "IngressClass",
+    "ValidatingWebhookConfiguration",
 }
 # Kinds the API server serves only once their CustomResourceDefinition is there (Argo CD's).
 CUSTOM_KINDS = {"Application": "applications", "ApplicationSet": "applicationsets", "AppProject": "appprojects"}
@@ -204,12 +208,31 @@ def _stored(obj: dict, previous: dict | None, cluster_uid: str) -> dict:
     if stored["kind"] == "Deployment":
         # the fake's kubelet makes every replica available at once (DeploymentStatus)
         replicas = stored.setdefault("spec", {}).setdefault("replicas", 1)
+        template = repr(stored["spec"].get("template")).encode()
+        replica_set = f"{meta['name']}-{hashlib.sha1(template).hexdigest()[:10]}"  # name-<pod-template-hash>
         stored["status"] = {
             "observedGeneration": generation,
             "replicas": replicas,
             "updatedReplicas": replicas,
             "readyReplicas": replicas,
             "availableReplicas": replicas,
+            # the deployment controller's conditions once the new ReplicaSet is available
+            # (kubernetes pkg/controller/deployment/util/deployment_util.go: MinimumReplicasAvailable,
+            # NewReplicaSetAvailable)
+            "conditions": [
+                {
+                    "type": "Available",
+                    "status": "True",
+                    "reason": "MinimumReplicasAvailable",
+                    "message": "Deployment has minimum availability.",
+                },
+                {
+                    "type": "Progressing",
+                    "status": "True",
+                    "reason": "NewReplicaSetAvailable",
+                    "message": f'ReplicaSet "{replica_set}" has successfully progressed.',
+                },
+            ],
         }
     if stored["kind"] == "StatefulSet":
         spec = stored.setdefault("spec", {})
@@ -354,6 +377,7 @@ def apply(env: FakeEnv, p: Parsed) -> int:
         err("error: no objects passed to apply")
         return 1
     key = cluster["key"]
+    jobs: list[dict] = []
     # one write of the state for the whole apply (Argo CD's install: 59 objects, 1.9 MB)
     with env.store.transaction() as state:
         for source, obj in sources:
@@ -410,8 +434,81 @@ def apply(env: FakeEnv, p: Parsed) -> int:
                 applied.append(stored)
                 if previous is None:
                     _argocd_server_started(stored, applied)
+                if kind == "Job":
+                    jobs.append(stored)
             out(f"{ref(obj)} {operation}")
+        # the Jobs' pods start once the apply has returned (every object is there by then)
+        for job in jobs:
+            _run_certgen(job, state["clusters"][key].setdefault("applied", []))
     return 0
+
+
+CERTGEN = "ingress-nginx/kube-webhook-certgen"
+
+
+def _run_certgen(job: dict, applied: list[dict]) -> None:
+    """What a kube-webhook-certgen Job does (kubernetes/ingress-nginx controller-v1.12.8,
+    images/kube-webhook-certgen/rootfs): `create` stores a CA, cert and key in Secret
+    `--secret-name` (`ca`, `cert`, `key`; kept when it has a `ca` already: cmd/create.go), `patch`
+    copies that `ca` into every webhook of `--webhook-name` (pkg/k8s/k8s.go patchValidating). A
+    Job that completes and has `ttlSecondsAfterFinished: 0` is deleted at once by the TTL
+    controller (kubernetes pkg/controller/ttlafterfinished). A Job that cannot do its work (no
+    Secret, no webhook configuration) stays, uncompleted (its pod retries). Other Jobs: untouched."""
+    namespace = job["metadata"].get("namespace")
+    containers = job["spec"]["template"]["spec"].get("containers") or []
+    if len(containers) != 1 or CERTGEN not in str(containers[0].get("image", "")):
+        return
+    args = [str(a).replace("$(POD_NAMESPACE)", str(namespace)) for a in containers[0].get("args") or []]
+    flags = dict(a[2:].split("=", 1) for a in args[1:] if a.startswith("--") and "=" in a)
+    secret_name, target = flags.get("secret-name", ""), flags.get("namespace", namespace)
+
+    def find(kind: str, name: str, ns: str | None) -> dict | None:
+        return next(
+            (
+                o
+                for o in applied
+                if o["kind"] == kind and o["metadata"]["name"] == name and o["metadata"].get("namespace") == ns
+            ),
+            None,
+        )
+
+    secret = find("Secret", secret_name, target)
+    if args[:1] == ["create"]:
+        if secret is None or not (secret.get("data") or {}).get("ca"):
+            pem = f"-----BEGIN CERTIFICATE-----\nfake certgen CA {job['metadata']['uid']}\n-----END CERTIFICATE-----\n"
+            key = "-----BEGIN EC PRIVATE KEY-----\nfake\n-----END EC PRIVATE KEY-----\n"
+            data = {"ca": pem, "cert": pem, "key": key}
+            new = {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": secret_name, "namespace": target},
+                "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
+            }
+            if secret is not None:
+                applied.remove(secret)
+            applied.append(_stored(new, secret, job["metadata"]["uid"]))
+    elif args[:1] == ["patch"]:
+        webhook = find("ValidatingWebhookConfiguration", flags.get("webhook-name", ""), None)
+        if secret is None or webhook is None or not (secret.get("data") or {}).get("ca"):
+            job["status"] = {"active": 1, "ready": 0, "terminating": 0}
+            return
+        for hook in webhook.get("webhooks") or []:
+            hook.setdefault("clientConfig", {})["caBundle"] = secret["data"]["ca"]
+    else:
+        return
+    if job["spec"].get("ttlSecondsAfterFinished") == 0:
+        applied.remove(job)
+        return
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    job["status"] = {
+        "succeeded": 1,
+        "startTime": now,
+        "completionTime": now,
+        "conditions": [
+            {"type": "SuccessCriteriaMet", "status": "True", "lastTransitionTime": now},
+            {"type": "Complete", "status": "True", "lastTransitionTime": now},
+        ],
+    }
 
 
 def _merge(old: object, new: object) -> object:

@@ -70,6 +70,9 @@ _APPLIED_ONLY = {
     "applications": ("Application", True, ("application", "app", "apps")),
     "applicationsets": ("ApplicationSet", True, ("applicationset", "appset", "appsets")),
     "appprojects": ("AppProject", True, ("appproject", "appproj", "appprojs")),
+    # ingress-nginx's (kubectl api-resources, v1.31: no short names)
+    "ingressclasses": ("IngressClass", False, ("ingressclass",)),
+    "validatingwebhookconfigurations": ("ValidatingWebhookConfiguration", False, ("validatingwebhookconfiguration",)),
 }
 for _plural, (_kind, _namespaced, _aliases) in _APPLIED_ONLY.items():
     _RESOURCES.update(dict.fromkeys((_plural, *_aliases), _kind))

@@ -7,7 +7,8 @@ of that branch: `http-request return status 404 content-type text/plain string .
 if { req.ssl_hello_type 1 }` for TLS passthrough (4.2, 7.3.5), `stats socket` (3.1) with the bind
 option `expose-fd listeners` (5.1) so a reloaded worker takes the listening sockets over and no
 connection is refused during a reload (doc/management.txt 4 "Stopping and restarting HAProxy"
-and 9.4 "Master CLI"). Every configuration the tests render passes `haproxy -c` of 2.6.12.
+and 9.4 "Master CLI"); `mode tcp` with `default_backend` for fe_postgres (4.2). Every
+configuration the tests render passes `haproxy -c` of 2.6.12.
 
 Routing (as the predecessor settled on, docs in predecessor.md section 6 and its lessons 5, 8,
 9, 21): `<env>.<base_domain>` and `*.<env>.<base_domain>` go to the environment's first server
@@ -18,9 +19,15 @@ absent until then), and devops itself never gets a dynamic route (a wildcard for
 the management names). Anything else gets a 404 naming kenv.
 
 HTTPS is passed through, not terminated: a TCP frontend reads the TLS SNI and forwards the
-stream to the environment's ingress on port 443 of the same node (`https_node_port`), so
-certificates stay with the environment's ingress and kenv keeps no key. The predecessor
+stream to the environment's ingress on its HTTPS NodePort on the same node
+(`platform/ingress/ports.py`: `node_port + 1`), so certificates stay with the environment's
+ingress and kenv keeps no key. The predecessor
 terminated TLS with a committed self-signed key, which every browser rejected anyway.
+
+PostgreSQL (once bootstrap deployed the platform's): a TCP frontend `fe_postgres` on its own port
+forwards the stream to the PostgreSQL Service's NodePort on the devops server node, so the
+inventory kept there is reachable by every kenv run on this host at one fixed address. HAProxy
+only relays bytes (mode tcp): authentication and TLS stay PostgreSQL's.
 
 Server lines carry `init-addr last,libc,none` so a name that does not resolve at start (a
 container not created yet) does not stop HAProxy (predecessor lesson 21).
@@ -63,10 +70,19 @@ class Backend:
 
 
 @dataclass(frozen=True)
+class TcpTarget:
+    """A TCP service HAProxy relays to as it is (the platform's PostgreSQL): `address:port`."""
+
+    address: str
+    port: int
+
+
+@dataclass(frozen=True)
 class Listen:
     bind: str = "127.0.0.1"
     http_port: int = 80
     https_port: int = 443
+    postgres_port: int = 15432
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,7 @@ class ConfigInput:
     # The master-worker stats socket new workers take the listeners from (None: none written).
     stats_socket: str | None = None
     pidfile: str | None = None
+    postgres: TcpTarget | None = None  # None: no fe_postgres (the platform has no PostgreSQL yet)
 
 
 NOT_FOUND_BODY = "kenv: no environment answers this host; `kenv routes show` lists the routes\\n"
@@ -94,6 +111,10 @@ def _check(config: ConfigInput) -> None:
         if backend.name not in MANAGEMENT_HOSTS:
             raise ValueError(f"unknown management backend {backend.name!r}")
         _check_address(backend.address, backend.name)
+    if config.postgres is not None:
+        _check_address(config.postgres.address, "postgres")
+        if not 1 <= config.postgres.port <= 65535:
+            raise ValueError(f"postgres: {config.postgres.port} is not a port")
 
 
 def _check_address(address: str, owner: str) -> None:
@@ -151,8 +172,11 @@ def render(config: ConfigInput) -> str:
         "    mode tcp",
         f"    bind {bind}:{config.listen.https_port}",
         "    tcp-request inspect-delay 5s",
+        # The SNI is read before the accept: an accept ends the evaluation of the content rules
+        # (doc 4.2 "tcp-request content"), so a set-var after it never ran and every name fell
+        # to be_tls_reject. The hello-type condition waits for the whole ClientHello.
+        "    tcp-request content set-var(txn.sni) req.ssl_sni,lower if { req.ssl_hello_type 1 }",
         "    tcp-request content accept if { req.ssl_hello_type 1 }",
-        "    tcp-request content set-var(txn.sni) req.ssl_sni,lower",
     ]
     for route in passthrough:
         exact, suffix = route.hosts(base)
@@ -161,6 +185,14 @@ def render(config: ConfigInput) -> str:
             f"|| {{ var(txn.sni) -m end {suffix} }}"
         )
     out += ["    default_backend be_tls_reject", ""]
+    if config.postgres is not None:
+        out += [
+            "frontend fe_postgres",
+            "    mode tcp",
+            f"    bind {bind}:{config.listen.postgres_port}",
+            "    default_backend be_postgres",
+            "",
+        ]
     out += [
         "backend be_not_found",
         "    mode http",
@@ -176,6 +208,13 @@ def render(config: ConfigInput) -> str:
             f"backend be_mgmt_{backend.name}",
             "    mode http",
             f"    server {backend.name} {backend.address}:{backend.port} init-addr last,libc,none",
+            "",
+        ]
+    if config.postgres is not None:
+        out += [
+            "backend be_postgres",
+            "    mode tcp",
+            f"    server postgres {config.postgres.address}:{config.postgres.port} init-addr last,libc,none",
             "",
         ]
     for route in routes:

@@ -4,20 +4,18 @@ k3s deploys Traefik as a packaged HelmChart (`kube-system/traefik`) and merges t
 HelmChartConfig of the same name and namespace over its own (docs.k3s.io "Customizing Packaged
 Components with HelmChartConfig"); its helm-controller upgrades the release when the config
 changes. The Traefik chart k3s v1.31 packages (27.x) takes `service.type` and a fixed
-`ports.<name>.nodePort` (values.yaml: `# nodePort: 32080` under `ports.web`). HTTPS goes to
-`node_port + 1`, still inside the NodePort range. A NodePort Service keeps working behind k3d's
-loadbalancer too (the host ports kenv publishes stay where they were).
+`ports.<name>.nodePort` (values.yaml: `# nodePort: 32080` under `ports.web`). HTTPS (the
+`websecure` entry point, TLS by Traefik) goes to `https_node_port(node_port)` (ports.py). A
+NodePort Service keeps working behind k3d's loadbalancer too (the host ports kenv publishes stay
+where they were).
 """
 
 from __future__ import annotations
 
+from kenv.platform.ingress.ports import https_node_port
+
 NAME = "traefik"
 NAMESPACE = "kube-system"
-NODE_PORT_MAX = 32767
-
-
-def https_node_port(node_port: int) -> int:
-    return node_port + 1 if node_port < NODE_PORT_MAX else node_port - 1
 
 
 def helm_chart_config(node_port: int) -> str:

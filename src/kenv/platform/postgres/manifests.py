@@ -34,6 +34,10 @@ PGDATA = DATA_MOUNT + "/pgdata"  # a subdirectory: a fresh volume's root may hol
 CONFIG_DIR = "/etc/postgresql"
 TLS_MOUNT = "/etc/postgresql-tls"
 SOCKET_DIR = "/var/run/postgresql"
+# The platform's NodePort (bootstrap): HAProxy's fe_postgres reaches PostgreSQL there.
+PLATFORM_NODE_PORT = 30432
+# Pod networks of k3s (k3d) and of kind/minikube: NodePort clients come from outside them.
+POD_NETWORKS = ("10.42.0.0/16", "10.244.0.0/16")
 KEEP_BACKUPS = 7
 BACKUP_SCHEDULE = "0 2 * * *"
 RETENTION_SCHEDULE = "30 3 * * *"
@@ -214,6 +218,12 @@ def services(params: Params) -> tuple[dict[str, Any], dict[str, Any]]:
         "metadata": _meta(NAME, params),
         "spec": {"type": "ClusterIP", "selector": dict(SELECTOR), "ports": [dict(port)]},
     }
+    if params.node_port is not None:
+        client["spec"] = {
+            "type": "NodePort",
+            "selector": dict(SELECTOR),
+            "ports": [{**port, "nodePort": params.node_port}],
+        }
     headless = {
         "apiVersion": "v1",
         "kind": "Service",
@@ -247,6 +257,7 @@ def network_policies(params: Params) -> tuple[dict[str, Any], dict[str, Any]]:
                     "from": [
                         {"namespaceSelector": {"matchLabels": {CLIENT_LABEL: "true"}}},
                         {"podSelector": {"matchLabels": {CLIENT_LABEL: "true"}}},
+                        *_outside_clients(params),
                     ],
                     "ports": [{"protocol": "TCP", "port": 5432}],
                 }
@@ -254,6 +265,15 @@ def network_policies(params: Params) -> tuple[dict[str, Any], dict[str, Any]]:
         },
     }
     return deny, allow
+
+
+def _outside_clients(params: Params) -> list[dict[str, Any]]:
+    """With a NodePort, the clients HAProxy relays: on the one-node devops the policy filter
+    (FORWARD) sees their own address, outside every pod network, because kube-proxy's source NAT
+    comes later (POSTROUTING); pods still need the label."""
+    if params.node_port is None:
+        return []
+    return [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(POD_NETWORKS)}}]
 
 
 def archive_claim(params: Params) -> dict[str, Any]:

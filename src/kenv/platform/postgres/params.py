@@ -55,6 +55,9 @@ class Params:
     # pg_stat_statements ships with the official image and Debian's server; a build without it
     # (the pgserver wheel) passes ().
     preload_libraries: tuple[str, ...] = ("pg_stat_statements",)
+    # The platform's PostgreSQL is also a NodePort (HAProxy's fe_postgres forwards to it: the
+    # inventory moved there is reached from the host); None keeps the Service ClusterIP only.
+    node_port: int | None = None
 
     @property
     def memory_bytes(self) -> int:
@@ -88,6 +91,8 @@ class Params:
         if self.version not in IMAGES:
             supported = ", ".join(str(v) for v in IMAGES)
             raise InvalidInput(f"--version {self.version} is not supported: choose one of {supported}")
+        if self.node_port is not None and not 30000 <= self.node_port <= 32767:
+            raise InvalidInput(f"node port {self.node_port} is outside Kubernetes' NodePort range 30000-32767")
         if not _NAMESPACE.match(self.namespace):
             raise InvalidInput(
                 f"--namespace {self.namespace!r} is not a valid namespace: lower-case letters, digits and '-',"
