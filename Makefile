@@ -42,6 +42,8 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/registrations.py
 	$(BIN)/python bench/lifecycle.py
+	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/serve_events.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

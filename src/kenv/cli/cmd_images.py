@@ -326,10 +326,10 @@ def sync(
       kenv images sync dev --discover deploy/ -o json
 
     """
-    from kenv.cli.images_report import check_components, gather, named, print_cells, print_plan, warn_pull_always
+    from kenv.cli.images_report import check_components, gather, print_cells, print_plan, warn_pull_always
     from kenv.cli.workflow_support import workflow_context
     from kenv.errors import OperationFailed, ProblemsFound
-    from kenv.workflows.images import SyncRequest, sync_images
+    from kenv.workflows.images import SyncRequest, sync_failure, sync_images
 
     wanted, pull_always = gather(refs, from_file, discover_paths)
     request = SyncRequest(tuple(wanted), check_components(components), parallel, pull_always)
@@ -341,10 +341,9 @@ def sync(
     else:
         print_cells(result)
         print_plan(result)
-    if result.import_error:
-        raise OperationFailed(f"import into {env_name} failed: {result.import_error}")
-    if not result.ok:
-        raise OperationFailed(f"images sync {env_name}: {named(result.with_state('failed', 'unknown'))} failed")
+    failure = sync_failure(env_name, result)
+    if failure is not None:
+        raise OperationFailed(failure)
     if dry_run and result.would_change:
         raise ProblemsFound(
             f"would import {len(result.import_images)} image(s) into {env_name}", hint="run again without --dry-run"

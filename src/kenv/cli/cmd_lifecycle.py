@@ -12,7 +12,6 @@ from kenv.cli.options import (
     dry_run_option,
     environment_options,
     provider_option,
-    spec_from_flags,
 )
 from kenv.cli.render import emit, output_option
 
@@ -91,17 +90,18 @@ def create(
     A failed run marks the environment failed and rolls back what it created; rerunning the same
     command resumes. Your default kubeconfig is not touched (see `kenv kubeconfig NAME --merge`).
     """
+    from kenv.inventory.spec_choices import create_spec
     from kenv.providers.base import NodeResources
     from kenv.settings import parse_node_cpus, parse_node_memory
     from kenv.workflows.create import CreateRequest, create_environment
 
     settings = app.settings()
     record = app.inventory().find(name)
-    spec, explicit = spec_from_flags(
+    spec, explicit = create_spec(
         settings,
         name,
-        # An existing record's provider wins over the configured default.
-        provider=provider or (record.provider if record else None),
+        recorded_provider=record.provider if record else None,
+        provider=provider,
         role=role,
         subnet=subnet,
         ports={"http": http_port, "https": https_port, "pf": pf_port, "api": api_port},
@@ -112,8 +112,6 @@ def create(
         labels=labels,
         allow_privileged_port=allow_privileged_port,
     )
-    if provider is None:
-        explicit -= {"provider"}
     # Checked here as they are in a config file, so a typo is refused before anything happens.
     if memory is not None:
         memory = parse_node_memory(memory, "--memory")

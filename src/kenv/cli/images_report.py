@@ -106,6 +106,6 @@ def print_plan(result: ImagesResult) -> None:
 
 
 def named(pairs: Sequence[tuple[str, Cell]]) -> str:
-    shown = [f"{image} on {cell.node}" for image, cell in pairs[:10]]
-    more = f" (+{len(pairs) - 10} more)" if len(pairs) > 10 else ""
-    return ", ".join(shown) + more
+    from kenv.workflows.images import named_cells
+
+    return named_cells(pairs)

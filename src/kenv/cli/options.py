@@ -97,28 +97,22 @@ def spec_from_flags(
     allow_privileged_port: bool,
     check_host: bool = True,
 ) -> tuple[EnvironmentSpec, frozenset[str]]:
-    """The EnvironmentSpec that register's and create's shared flags describe, and which values
-    the user gave on purpose (create compares those with an existing record)."""
-    from kenv.inventory.repository import ensure_ports_spec
-    from kenv.inventory.validation import EnvironmentSpec, parse_labels, parse_port_choice, parse_subnet_choice
+    """The EnvironmentSpec that register's and create's shared flags describe (the API builds its
+    own from the same function), and which values the user gave on purpose."""
+    from kenv.inventory.spec_choices import spec_from_choices
 
-    chosen = provider or settings.default_provider
-    choices = {p: parse_port_choice(v, f"{p} port") for p, v in ports.items() if v is not None}
-    spec = EnvironmentSpec(
-        name=name,
-        provider=chosen,
+    return spec_from_choices(
+        settings,
+        name,
+        provider=provider,
         role=role,
-        subnet=parse_subnet_choice(subnet, chosen),
-        ports=ensure_ports_spec(choices, chosen, servers + agents),
-        node_port=node_port if node_port is not None else settings.node_port,
+        subnet=subnet,
+        ports=ports,
+        node_port=node_port,
         servers=servers,
         agents=agents,
         k8s_version=k8s_version,
-        labels=tuple(parse_labels(labels).items()),
-        allow_privileged_ports=allow_privileged_port,
+        labels=labels,
+        allow_privileged_port=allow_privileged_port,
         check_host=check_host,
     )
-    given = {"provider": provider, "subnet": subnet, "node_port": node_port, "k8s_version": k8s_version}
-    explicit = {f"{p}_port" for p in choices} | {k for k, v in given.items() if v is not None}
-    explicit |= {k for k, v in {"servers": servers != 1, "agents": agents != 0, "labels": bool(labels)}.items() if v}
-    return spec, frozenset(explicit)

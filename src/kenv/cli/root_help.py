@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "routes": ("kenv.cli.cmd_routes:routes", "HAProxy routes from the inventory: show, sync (graceful reload)."),
     "images": ("kenv.cli.cmd_images:images", "Find, check and sync images into nodes; mirrors, prefetch, bundles."),
     "gitops": ("kenv.cli.cmd_gitops:gitops", "GitOps repository: a directory per environment, archived on delete."),
+    "serve": ("kenv.cli.cmd_serve:serve", "Serve the REST API and the web dashboard (token: kenv serve token)."),
     "completion": ("kenv.cli.cmd_completion:completion", "Print the shell completion script for bash, zsh or fish."),
 }
 # fmt: on

@@ -45,9 +45,8 @@ def finish(result: WorkflowResult, output: str) -> None:
         verb = "planned" if result.dry_run else "done"
         click.echo(f"{result.workflow} {result.environment}: {verb} in {result.seconds:.1f}s")
     if not result.ok:
-        rolled = f"; rolled back: {', '.join(result.rolled_back)}" if result.rolled_back else ""
         raise OperationFailed(
-            f"{result.workflow} {result.environment} failed: {result.error}{rolled}",
+            result.failure_message(),
             exit_code=result.exit_code or 1,
             trace=result.traceback,
         )

@@ -67,9 +67,16 @@ class WorkflowResult:
     # 1 when an operation failed), and the failed step's traceback for `--debug`.
     exit_code: int = 0
     traceback: str | None = None
+    # The failed step's error class: the API answers a tool failure (502) apart from other failures.
+    cause: type[BaseException] | None = field(default=None, repr=False, compare=False)
 
     def fail(self, error: str, exit_code: int = 1, trace: str | None = None) -> None:
         self.ok, self.error, self.exit_code, self.traceback = False, error, exit_code, trace
+
+    def failure_message(self) -> str:
+        """The one line a failed run is reported with (the CLI's error, the API's job error)."""
+        rolled = f"; rolled back: {', '.join(self.rolled_back)}" if self.rolled_back else ""
+        return f"{self.workflow} {self.environment} failed: {self.error}{rolled}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,6 +161,7 @@ def execute(
             result.steps.append(outcome)
             progress.step_finished(environment, index, total, outcome)
             result.fail(f"step {step.name!r} failed: {message}", _exit_code(exc, result.steps), traceback.format_exc())
+            result.cause = type(exc)
             if not dry_run and not isinstance(exc, KeyboardInterrupt) and not keep_on_failure:
                 result.rolled_back = _roll_back(ran, environment, progress)
             for rest in steps[index:]:

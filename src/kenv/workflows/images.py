@@ -395,6 +395,23 @@ def check_images(
 # -- sync -------------------------------------------------------------------------------------
 
 
+def named_cells(pairs: Sequence[tuple[str, Cell]]) -> str:
+    """`image on node, ...`: the first ten of image x node cells, and how many more."""
+    shown = [f"{image} on {cell.node}" for image, cell in pairs[:10]]
+    more = f" (+{len(pairs) - 10} more)" if len(pairs) > 10 else ""
+    return ", ".join(shown) + more
+
+
+def sync_failure(name: str, result: ImagesResult) -> str | None:
+    """The one line a failed sync is reported with (the CLI's error, the API's job error); None: it did not fail."""
+    if result.import_error:
+        return f"import into {name} failed: {result.import_error}"
+    if not result.ok:
+        return f"images sync {name}: {named_cells(result.with_state('failed', 'unknown'))} failed"
+    return None
+
+
+
 def sync_images(ctx: WorkflowContext, name: str, request: SyncRequest) -> ImagesResult:
     """Get every missing image into the nodes (see the module doc), under the environment's lock.
     Recorded in the history (`images-sync`) unless a dry run."""
