@@ -102,8 +102,8 @@ def test_provider_kind_config_typical() -> None:
             {
                 "role": "control-plane",
                 "extraPortMappings": [
-                    {"containerPort": 80, "hostPort": 18080, "listenAddress": "127.0.0.1", "protocol": "TCP"},
-                    {"containerPort": 443, "hostPort": 18443, "listenAddress": "127.0.0.1", "protocol": "TCP"},
+                    {"containerPort": 30080, "hostPort": 18080, "listenAddress": "127.0.0.1", "protocol": "TCP"},
+                    {"containerPort": 30081, "hostPort": 18443, "listenAddress": "127.0.0.1", "protocol": "TCP"},
                 ],
             },
             {"role": "worker"},

@@ -179,7 +179,7 @@ def test_provider_minikube_create_argv_typical(minikube: Minikube, tmp_path: Pat
     )
     assert minikube.create_argv(env, options(tmp_path, cpus="2", memory="4g")) == [
         *START, "--nodes=1", "--wait-timeout=300s", "--subnet=10.200.4.0/24",
-        "--ports=127.0.0.1:18080:80", "--ports=127.0.0.1:18443:443",
+        "--ports=127.0.0.1:18080:30080", "--ports=127.0.0.1:18443:30081",
         "--kubernetes-version=v1.33.1", "--cpus=2", "--memory=4g",
     ]  # fmt: skip
 

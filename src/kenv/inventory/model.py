@@ -43,6 +43,18 @@ JSON_KEYS = (
 )
 
 
+NODE_PORT_MAX = 32767  # the top of Kubernetes' default --service-node-port-range (30000-32767)
+
+
+def https_node_port(node_port: int) -> int:
+    """Where an environment's ingress takes HTTPS, next to `node_port` (HTTP): `node_port + 1`, or
+    `node_port - 1` for the one `node_port` at the top of the range. It lives here, below the
+    providers, because kind and minikube publish the environment's host ports onto these NodePorts
+    (`providers/kind.py`, `providers/minikube.py`) and the ingress renders them
+    (`platform/ingress/ports.py` says why one rule serves every environment)."""
+    return node_port + 1 if node_port < NODE_PORT_MAX else node_port - 1
+
+
 @dataclass(frozen=True)
 class Environment:
     name: str
@@ -67,6 +79,11 @@ class Environment:
 
     def port(self, purpose: str) -> int | None:
         return self.ports.get(purpose)
+
+    @property
+    def https_node_port(self) -> int:
+        """The ingress's HTTPS NodePort (`https_node_port`)."""
+        return https_node_port(self.node_port)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,6 +1,7 @@
 """kind. A generated config (name, apiServerAddress 127.0.0.1, apiServerPort, extraPortMappings
-for 80/443, nodes) and the environment's own kubeconfig file: concurrent kind creates fail on a
-shared one (kind#1425). kind clusters share Docker's 'kind' network, so they have no subnet.
+from the http/https host ports to the ingress's NodePorts, nodes) and the environment's own
+kubeconfig file: concurrent kind creates fail on a shared one (kind#1425). kind clusters share
+Docker's 'kind' network, so they have no subnet.
 
 The nodes and whether they run are read from Docker by kind's own labels
 (`pkg/cluster/internal/providers/docker/constants.go`): `kind get nodes` lists stopped node
@@ -55,7 +56,12 @@ def render_config(env: Environment, supply: SupplyPlan | None = None) -> dict[st
     config_path patch, the directory mounted read-only on every node)."""
     control_plane: dict[str, Any] = {"role": "control-plane"}
     mappings = []
-    for purpose, container_port in (("http", 80), ("https", 443)):
+    # The host ports go to the ingress's NodePorts, not to 80/443: kenv's ingress (ingress-nginx,
+    # workflows/ingress.py) is a NodePort Service without hostPorts, so nothing listens on the
+    # node's 80/443 (kind's own ingress guide needs hostPorts and an `ingress-ready` node label).
+    # kind's docs, "NodePort with Port Mappings" (site/content/docs/user/configuration.md): the
+    # node's containerPort and the Service's nodePort must be equal.
+    for purpose, container_port in (("http", env.node_port), ("https", env.https_node_port)):
         port = env.port(purpose)
         if port:
             mappings.append(

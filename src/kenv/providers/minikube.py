@@ -1,5 +1,5 @@
-"""minikube with the docker driver: a profile per environment on its own --subnet, ingress ports
-published with --ports.
+"""minikube with the docker driver: a profile per environment on its own --subnet, the http/https
+host ports published with --ports onto the ingress's NodePorts.
 
 What the real minikube does that shapes this module (sources in tests/fakes/README.md):
 - every command that touches a kubeconfig (start, stop, delete, update-context) edits the file
@@ -83,7 +83,8 @@ class Minikube:
             argv.append("--ha")
         if env.subnet is not None:
             argv.append(f"--subnet={env.subnet}")
-        for purpose, container_port in (("http", 80), ("https", 443)):
+        # Onto the ingress's NodePorts, as kind does (providers/kind.py says why).
+        for purpose, container_port in (("http", env.node_port), ("https", env.https_node_port)):
             if env.port(purpose):
                 argv.append(f"--ports=127.0.0.1:{env.port(purpose)}:{container_port}")
         if env.k8s_version:

@@ -13,11 +13,9 @@ it. HAProxy passes TLS through to the HTTPS one by SNI (`platform/haproxy/render
 
 from __future__ import annotations
 
+# The rule itself sits in the inventory model, below the providers that publish host ports onto it.
+from kenv.inventory.model import NODE_PORT_MAX, https_node_port
+
 NODE_PORT_MIN = 30000
-NODE_PORT_MAX = 32767
 
-
-def https_node_port(node_port: int) -> int:
-    """The ingress's HTTPS NodePort for an environment whose HTTP one is `node_port` (a value
-    validation already kept inside the range)."""
-    return node_port + 1 if node_port < NODE_PORT_MAX else node_port - 1
+__all__ = ["NODE_PORT_MAX", "NODE_PORT_MIN", "https_node_port"]
