@@ -399,3 +399,13 @@ def test_huge_strings_are_judged_quickly_and_quoted_short() -> None:
         assert len(finding.summary) <= 1000
         assert all(len(command) <= 4000 for command in finding.fix.commands)
     assert of(report, "script.crlf")
+
+
+def test_a_job_whose_spec_is_null_does_not_crash_the_digest_rule() -> None:
+    """Found by the mutation test above: `spec: null` on the Job whose pod pins a missing digest."""
+    document = cases.CASES["image.digest-not-found"](True)
+    jobs = document["objects"].get("jobs") or []
+    assert jobs, "the case holds the Job the rule's fix recreates"
+    jobs[0]["spec"] = None
+    report = analyse(load_snapshot(json.dumps(document), "mutated"))
+    assert [f for f in report.findings if f.rule == "doctor.rule-crashed"] == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -248,3 +250,27 @@ def test_a_node_on_two_foreign_networks_is_skipped_not_guessed(isolated: Path) -
     (entry,) = routes(WorkflowContext(load_settings(), runner=runner)).entries
     assert entry.backend is None and entry.state == "skipped"
     assert entry.reason == "the node is on several networks (a, b) and none is kind"
+
+
+def test_sockets_move_to_a_short_private_directory_when_the_data_path_is_too_long(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    short = hx.Paths(Path("/d/haproxy"))
+    assert short.master_socket == Path("/d/haproxy/master.sock")
+    deep = hx.Paths(tmp_path / ("x" * 90) / "haproxy")
+    run = Path(tempfile.mkdtemp(prefix="run", dir="/tmp"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+    request.addfinalizer(lambda: shutil.rmtree(run, ignore_errors=True))
+    assert len(str(deep.master_socket)) <= hx.SOCKET_PATH_MAX
+    assert deep.master_socket.parent == deep.stats_socket.parent != deep.directory
+    assert deep.socket_directory == hx.Paths(tmp_path / ("x" * 90) / "haproxy").socket_directory  # stable
+    deep.ensure_socket_directory()
+    assert deep.socket_directory.stat().st_mode & 0o777 == 0o700
+    assert deep.socket_directory.is_relative_to(run)
+    # A directory of that name that others may write is refused, not used.
+    deep.socket_directory.chmod(0o777)
+    with pytest.raises(OperationFailed, match="not a private directory"):
+        deep.ensure_socket_directory()
+    # A runtime directory too deep for a socket path: the next candidate (the temporary directory).
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / ("r" * 80)))
+    assert len(str(deep.master_socket)) <= hx.SOCKET_PATH_MAX

@@ -31,10 +31,13 @@ live one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import signal
 import socket
+import stat
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +57,7 @@ CONTAINER_POSTGRES_PORT = 15432  # fe_postgres inside the container, published o
 CONTAINER_DIR = "/usr/local/etc/haproxy"
 CONTAINER_STATS_SOCKET = "/var/lib/haproxy/stats.sock"
 CONFIG_NAME = "haproxy.cfg"
+SOCKET_PATH_MAX = 97  # HAProxy's own limit for a UNIX socket path (see Paths.socket_directory)
 CHECK_TIMEOUT = 30.0
 DOCKER_TIMEOUT = 60.0
 RELOAD_WAIT_SECONDS = 10.0
@@ -84,11 +88,43 @@ class Paths:
 
     @property
     def master_socket(self) -> Path:
-        return self.directory / "master.sock"
+        return self.socket_directory / "master.sock"
 
     @property
     def stats_socket(self) -> Path:
-        return self.directory / "stats.sock"
+        return self.socket_directory / "stats.sock"
+
+    @property
+    def socket_directory(self) -> Path:
+        """`<data>/haproxy/` when its socket paths fit, else a short private directory named by a
+        hash of it (as ssh's ControlPath `%C` does): HAProxy refuses a UNIX socket path longer than
+        97 bytes ("socket path '…' too long (max 97)", src/tools.c `str2sa_range` keeps room in
+        sun_path's 108 for its `.<pid>.tmp` suffix), and a data directory under a deep home, a
+        CI workspace or a test's temporary directory is easily longer."""
+        if len(str(self.directory / "master.sock").encode()) <= SOCKET_PATH_MAX:
+            return self.directory
+        digest = hashlib.sha256(str(self.directory.absolute()).encode()).hexdigest()[:16]
+        candidates = [os.environ.get("XDG_RUNTIME_DIR"), tempfile.gettempdir(), "/tmp"]  # noqa: S108 (private subdirectory, checked)
+        for base in filter(None, candidates):
+            directory = Path(base) / f"kenv-{os.getuid()}" / f"haproxy-{digest}"
+            if len(str(directory / "master.sock").encode()) <= SOCKET_PATH_MAX:
+                return directory
+        return directory
+
+    def ensure_socket_directory(self) -> None:
+        """Make the socket directory private (0700) and refuse one another user owns: under /tmp
+        anyone could have made the name first."""
+        directory = self.socket_directory
+        if directory == self.directory:
+            return
+        for level in (directory.parent, directory):
+            level.mkdir(mode=0o700, exist_ok=True)
+            info = level.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+                raise OperationFailed(
+                    f"{level} is not a private directory of this user (HAProxy's sockets go there)",
+                    hint=f"remove {level}, or set XDG_RUNTIME_DIR to a directory only you can write",
+                )
 
 
 def check_config_binary(runner: Runner, path: Path) -> None:
@@ -150,6 +186,8 @@ def master_pid(paths: Paths) -> int | None:
 
 def start_binary(runner: Runner, paths: Paths) -> None:
     """Start the master detached (-D); it writes its pid to the pidfile."""
+    if not runner.dry_run:
+        paths.ensure_socket_directory()
     with contextlib.suppress(FileNotFoundError):
         paths.master_socket.unlink()
     argv = ["haproxy", "-W", "-D", "-S", f"{paths.master_socket},mode,600", "-p", str(paths.pidfile)]

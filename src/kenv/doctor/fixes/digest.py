@@ -108,7 +108,9 @@ def removed_generated(job: Any) -> list[str]:
 def rebuild_job(job: Any, images: dict[str, str]) -> dict[str, Any]:
     """The Job as a new one: the images replaced by container name, nothing the API generated."""
     rebuilt = manifest(job, keep_version=False)
-    spec = rebuilt.setdefault("spec", {})
+    spec = rebuilt.get("spec")
+    if not isinstance(spec, dict):  # a snapshot's object may carry anything (`spec: null` included)
+        spec = rebuilt["spec"] = {}
     spec.pop("selector", None)
     for holder in (rebuilt.get("metadata"), dig(spec, "template", "metadata")):
         if isinstance(holder, dict) and isinstance(holder.get("labels"), dict):
