@@ -94,6 +94,11 @@ class Dashboard:
         found = self.all(f'{selector("environment-row")}[data-name="{name}"]')
         return found[0] if found else None
 
+    def cells(self, name: str) -> list[str] | None:
+        """The texts of an environment's row (a stale row raises, which `wait` retries)."""
+        row = self.row(name)
+        return [cell.text for cell in row.find_elements(By.CSS_SELECTOR, "th, td")] if row is not None else None
+
     def status(self, name: str) -> str | None:
         row = self.row(name)
         return row.get_attribute("data-status") if row else None

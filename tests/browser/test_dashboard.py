@@ -68,11 +68,12 @@ def test_login_refuses_a_wrong_token_then_shows_the_environments(
     page.shot("wrong-token")
 
     page.login(server.token)
-    row = page.wait(lambda: page.row("dev"), what="the dev row")
+    page.wait(lambda: page.row("dev"), what="the dev row")
     record = fleet.env_record("dev")
     assert record is not None
     assert page.status("dev") == "running"
-    cells = [cell.text for cell in row.find_elements(By.CSS_SELECTOR, "th, td")]
+    # Read in one go inside the wait: the table may be redrawn between finding the row and reading it.
+    cells = page.wait(lambda: page.cells("dev"), what="the dev row's cells")
     assert cells[:4] == ["dev", "running", "k3d", "business"]
     assert f"http {record['http_port']}" in cells[4] and f"api {record['api_port']}" in cells[4]
     assert "Ingress" in cells[5]

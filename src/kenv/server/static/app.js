@@ -19,6 +19,7 @@ const state = {
   again: false,
   linking: false,
   timer: null,
+  drawn: null, // what the table shows now (drawTable)
 };
 
 const jobs = new Jobs({
@@ -60,6 +61,7 @@ async function guarded(work, where = null) {
 
 function showLogin(message = "") {
   stopRefresh();
+  state.drawn = null;
   byId("app").hidden = true;
   byId("tabs").hidden = true;
   byId("logout").hidden = true;
@@ -140,7 +142,7 @@ async function refreshEnvironments({ links = true } = {}) {
     const list = await api("GET", "/environments");
     state.environments = list.environments || [];
     state.loaded = true;
-    renderEnvironments(state.environments, state.platform, tableActions());
+    drawTable();
   } catch (error) {
     showError(error);
   } finally {
@@ -152,12 +154,21 @@ async function refreshEnvironments({ links = true } = {}) {
   }
 }
 
+/** Redraw the table only when what it shows changed: the periodic refresh then leaves the rows
+ * (and a button under the pointer, a selection, the focus) alone while nothing happens. */
+function drawTable() {
+  const shown = JSON.stringify([state.environments, state.platform]);
+  if (shown === state.drawn) return;
+  state.drawn = shown;
+  renderEnvironments(state.environments, state.platform, tableActions());
+}
+
 async function refreshLinks() {
   if (state.linking) return;
   state.linking = true;
   try {
     state.platform = await api("GET", "/platform");
-    if (state.loaded) renderEnvironments(state.environments, state.platform, tableActions());
+    if (state.loaded) drawTable();
   } catch {
     // Without the platform the table keeps the links it had; the Platform tab shows the error.
   } finally {
