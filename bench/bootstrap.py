@@ -4,12 +4,16 @@ Wall time of a cold `kenv --debug bootstrap` minus the time spent inside the too
 from kenv's --debug log, as bench/lifecycle.py does), for a first bootstrap (everything made) and
 a second one (everything already there: the cost of `kenv up` on a machine with a platform).
 
-Components: network, haproxy (the host's haproxy binary on free loopback ports), devops, storage
-(the local-path helper image is made on the host's engine with `docker import` when missing).
-Portainer and Argo CD need their images or a cluster that syncs, which the fakes do not give.
-Needs a Docker engine (the platform network is real).
+Components (default `--components full`): a default `kenv bootstrap`, every component as `kenv up`
+runs it: network, haproxy (the host's haproxy binary on free loopback ports), portainer (the fake
+docker runs a fake Portainer API), devops, storage (the local-path helper image is made on the
+host's engine with `docker import` when missing), argocd, gitops (a local bare repository by
+file://), postgres (the fake kubectl's Argo CD controller syncs its Application) and inventory
+(advice only). `--components core` bootstraps the older subset network,haproxy,devops,storage.
+Time kenv spends waiting on HTTP answers (Portainer's API) is not a child process: it counts as
+kenv's own. Needs a Docker engine (the platform network is real).
 
-Usage: .venv/bin/python bench/bootstrap.py [--runs 5]
+Usage: .venv/bin/python bench/bootstrap.py [--runs 5] [--components full|core]
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from _common import machine, user_environment
 REPO = Path(__file__).resolve().parent.parent
 CHILD_TIME = re.compile(r"exit -?\d+ after ([0-9.]+)s")
 HELPER = "rancher/mirrored-library-busybox:1.36.1"
-COMPONENTS = "network,haproxy,devops,storage"
+CORE = "network,haproxy,devops,storage"
 
 
 def free_port() -> int:
@@ -47,6 +51,8 @@ def free_port() -> int:
 def world(tmp: Path, network: str) -> dict[str, str]:
     state = tmp / "fake-state"
     state.mkdir()
+    remote = tmp / "gitops.git"  # the GitOps remote: the fake Argo CD controller reads it by file://
+    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
     return {
         **user_environment(),
         "PATH": os.pathsep.join(
@@ -60,6 +66,7 @@ def world(tmp: Path, network: str) -> dict[str, str]:
         "KENV_HAPROXY_RUNTIME": "binary",
         "KENV_HAPROXY_HTTP_PORT": str(free_port()),
         "KENV_HAPROXY_HTTPS_PORT": str(free_port()),
+        "KENV_GITOPS_URL": f"file://{remote}",
     }
 
 
@@ -87,20 +94,24 @@ def ensure_helper() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--components", choices=("full", "core"), default="full", help=f"full: every component; core: {CORE}"
+    )
     args = parser.parse_args()
+    choice = ["--only", CORE] if args.components == "core" else []
     ensure_helper()
     figures: dict[str, list[tuple[float, float]]] = {"first": [], "again": []}
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
             env = world(Path(tmp), f"kenv-bench-{uuid.uuid4().hex[:8]}")
             try:
-                figures["first"].append(kenv(env, "--debug", "bootstrap", "--only", COMPONENTS))
-                figures["again"].append(kenv(env, "--debug", "bootstrap", "--only", COMPONENTS))
+                figures["first"].append(kenv(env, "--debug", "bootstrap", *choice))
+                figures["again"].append(kenv(env, "--debug", "bootstrap", *choice))
             finally:
                 subprocess.run(
                     [sys.executable, "-m", "kenv", "teardown", "--all"], env=env, capture_output=True, check=False
                 )
-    print(f"# {machine()}; {args.runs} runs, medians; components {COMPONENTS}")
+    print(f"# {machine()}; {args.runs} runs, medians; components {CORE if choice else 'all (default bootstrap)'}")
     print(f"{'bootstrap':<34}{'wall':>10}{'kenv own':>12}")
     for label, name in (("first (everything made)", "first"), ("again (everything there)", "again")):
         wall = statistics.median(w for w, _ in figures[name])

@@ -6,8 +6,10 @@ names its own, so runs sharing the engine never touch each other's."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -19,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from kenv.workflows.bootstrap import LOCAL_PATH_HELPER
+from kenv.workflows.bootstrap import COMPONENTS, LOCAL_PATH_HELPER
 from tests.e2e.lifecycle_support import Fleet, needs_docker
+from tests.fakes.fakeclusters.portainer_server import containers
 
 
 def free_port() -> int:
@@ -77,6 +80,10 @@ class Platform(Fleet):
     def cleanup(self) -> None:
         self.run("teardown", "--all")
         self.kill_fakes()
+        # the fake Portainer's server (not a fake tool's process) when a test stopped half-way
+        for record in containers(str(self.state)).values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(record["pid"], signal.SIGKILL)
         subprocess.run(["docker", "network", "rm", self.network], capture_output=True, check=False)
 
 
@@ -154,6 +161,52 @@ def test_a_bootstrap_killed_while_devops_is_made_is_resumed_by_a_rerun(platform:
     assert "removing the half-made cluster devops" in result.stderr
     assert platform.env_record("devops")["status"] == "running"  # type: ignore[index]
     assert platform.components() == ["devops", "haproxy", "network", "storage"]
+
+
+MADE_FIRST = ("network", "haproxy", "portainer", "devops", "storage")
+
+
+@pytest.mark.slow
+@needs_docker
+@pytest.mark.parametrize(
+    ("before", "call", "left"),
+    [
+        # killed while Argo CD's server rolls out, Portainer and devops made by the same run
+        ((), "rollout status deployment/argocd-server", ("argocd", "gitops", "postgres")),
+        # killed while PostgreSQL's StatefulSet rolls out: Application, Secret and commit are there
+        (("--skip", "postgres,inventory"), "rollout status statefulset/postgres", ("postgres",)),
+    ],
+    ids=["argocd", "postgres"],
+)
+def test_a_full_bootstrap_killed_in_a_later_step_is_resumed_by_a_rerun(
+    platform: Platform, helper_image: str, tmp_path: Path, before: tuple[str, ...], call: str, left: tuple[str, ...]
+) -> None:
+    """Every component (a default bootstrap), killed in the step `call` belongs to. The rerun skips
+    what is recorded, makes the rest, and ends with the postgres Application synced by the fake
+    Argo CD controller."""
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
+    platform.env["KENV_GITOPS_URL"] = f"file://{remote}"
+    if before:
+        platform.ok("bootstrap", *before)
+    proc = platform.start("bootstrap", KENV_FAKE_HANG="kubectl:rollout-status:devops")
+    platform.wait_for_call(call, timeout=120)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    platform.kill_fakes()
+    everything = sorted(c for c in COMPONENTS if c != "inventory")
+    assert platform.components() == sorted(set(everything) - set(left))  # recorded step by step
+    result = platform.run("bootstrap", "-o", "json", timeout=300)
+    assert result.returncode == 0, result.stderr
+    steps = {s["name"]: s["result"] for s in json.loads(result.stdout)["steps"]}
+    made = {*left, "inventory"}  # inventory is advice, said every time
+    assert steps == {c: "done" if c in made else "skipped" for c in COMPONENTS}, steps
+    assert platform.components() == everything
+    state = json.loads((platform.state / "state.json").read_text())
+    (devops,) = [c for c in state["clusters"].values() if c["name"] == "devops"]
+    (app,) = [o for o in devops["applied"] if o["kind"] == "Application" and o["metadata"]["name"] == "postgres"]
+    assert app["status"]["health"]["status"] == "Healthy", app["status"]
 
 
 @needs_docker
