@@ -1,7 +1,7 @@
 """The fleet the doctor and PostgreSQL end-to-end tests start from: the provider fakes holding one
 k3d environment `dev`, made with `--subnet none` (no Docker network for the fakes to allocate).
 
-A test module takes it by importing the fixture: `from tests.e2e.dev_fleet import fleet`."""
+A test module takes it as `fleet = dev_fleet.fleet` (a plain import would shadow the parameter name)."""
 
 from __future__ import annotations
 

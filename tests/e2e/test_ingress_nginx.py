@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kenv.images.components import component_images
 from kenv.images.nodes import presence_key
+from tests.e2e import haproxy_fleet
+from tests.e2e.haproxy_fleet import stop_haproxy
 from tests.e2e.lifecycle_support import Fleet
 from tests.e2e.test_ingress_smoke import DefaultBackend
 from tests.netutil import free_port
@@ -43,23 +42,7 @@ OFFLINE = dict.fromkeys(("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy
 }
 
 
-def stop_haproxy(home: Path) -> None:
-    pidfile = home / "data" / "haproxy" / "haproxy.pid"
-    with contextlib.suppress(OSError, ValueError):
-        os.kill(int(pidfile.read_text().split()[0]), signal.SIGTERM)
-
-
-@pytest.fixture
-def fleet(isolated: Path, tmp_path: Path) -> Iterator[Fleet]:
-    fleet = Fleet(isolated, tmp_path)
-    fleet.env.update(
-        KENV_HAPROXY_RUNTIME="binary",
-        KENV_HAPROXY_HTTP_PORT=str(free_port()),
-        KENV_HAPROXY_HTTPS_PORT=str(free_port()),
-    )
-    yield fleet
-    stop_haproxy(isolated)
-    fleet.kill_fakes()
+fleet = haproxy_fleet.fleet  # the platform's HAProxy (binary runtime) on free loopback ports
 
 
 def node_port_pair() -> int:

@@ -11,19 +11,16 @@ HAProxy is started again and the same create resumes: routes, then the smoke che
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
 import subprocess
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
+from tests.e2e import haproxy_fleet
+from tests.e2e.haproxy_fleet import stop_haproxy
 from tests.e2e.lifecycle_support import Fleet
 from tests.netutil import free_port
 
@@ -57,23 +54,7 @@ class DefaultBackend:
         self.server.server_close()
 
 
-def stop_haproxy(home: Path) -> None:
-    pidfile = home / "data" / "haproxy" / "haproxy.pid"
-    with contextlib.suppress(OSError, ValueError):
-        os.kill(int(pidfile.read_text().split()[0]), signal.SIGTERM)
-
-
-@pytest.fixture
-def fleet(isolated: Path, tmp_path: Path) -> Iterator[Fleet]:
-    fleet = Fleet(isolated, tmp_path)
-    fleet.env.update(
-        KENV_HAPROXY_RUNTIME="binary",
-        KENV_HAPROXY_HTTP_PORT=str(free_port()),
-        KENV_HAPROXY_HTTPS_PORT=str(free_port()),
-    )
-    yield fleet
-    stop_haproxy(isolated)
-    fleet.kill_fakes()
+fleet = haproxy_fleet.fleet  # the platform's HAProxy (binary runtime) on free loopback ports
 
 
 def created_up_to_routes(fleet: Fleet, name: str, node_port: int) -> None:

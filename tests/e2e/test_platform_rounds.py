@@ -24,9 +24,10 @@ from kenv.images.nodes import presence_key
 from kenv.platform.argocd import objects as argo
 from kenv.platform.portainer.agent import SECRET_NAME as AGENT_SECRET
 from kenv.workflows.bootstrap import COMPONENTS, PLATFORM_LABEL
+from tests.e2e.haproxy_fleet import stop_haproxy
 from tests.e2e.lifecycle_support import Fleet, needs_docker
 from tests.e2e.test_bootstrap import Platform, docker_network_exists, helper_image
-from tests.e2e.test_ingress_smoke import DefaultBackend, stop_haproxy
+from tests.e2e.test_ingress_smoke import DefaultBackend
 from tests.e2e.test_portainer import endpoints
 from tests.fakes.fakeclusters.portainer_server import containers
 from tests.netutil import free_port

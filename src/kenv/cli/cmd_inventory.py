@@ -12,7 +12,6 @@ from kenv.cli.options import (
     dry_run_option,
     environment_options,
     label_filter_option,
-    spec_from_flags,
 )
 from kenv.cli.render import LIST_FORMATS, emit, output_option
 from kenv.settings import PROVIDERS
@@ -77,10 +76,11 @@ def register(
     skipping Docker networks. Explicit values are checked the same way.
     """
     from kenv.inventory.repository import AllocationPolicy
+    from kenv.inventory.spec_choices import spec_from_choices
     from kenv.runtime.host import LiveHostProbe
 
     settings = app.settings()
-    spec, _ = spec_from_flags(
+    spec, _ = spec_from_choices(
         settings,
         name,
         provider=provider,

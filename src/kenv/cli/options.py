@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 from click.shell_completion import CompletionItem
 
 from kenv.settings import PROVIDERS
-
-if TYPE_CHECKING:
-    from kenv.inventory.validation import EnvironmentSpec
-    from kenv.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,7 +36,7 @@ def provider_option(default: str | None = None, help_text: str = "Cluster provid
 
 
 def environment_options(command: F) -> F:
-    """The options that describe an environment, shared by `register` and `create` (see spec_from_flags)."""
+    """The options that describe an environment, shared by `register` and `create` (see kenv.inventory.spec_choices)."""
     options = [
         provider_option(),
         click.option("--role", type=click.Choice(["business", "management"]), default="business", show_default=True),
@@ -78,41 +74,4 @@ def label_filter_option() -> Callable[[F], F]:
         multiple=True,
         metavar="KEY=VALUE",
         help="Only environments with this label (repeatable).",
-    )
-
-
-def spec_from_flags(
-    settings: Settings,
-    name: str,
-    *,
-    provider: str | None,
-    role: str,
-    subnet: str | None,
-    ports: dict[str, str | None],
-    node_port: int | None,
-    servers: int,
-    agents: int,
-    k8s_version: str | None,
-    labels: tuple[str, ...],
-    allow_privileged_port: bool,
-    check_host: bool = True,
-) -> tuple[EnvironmentSpec, frozenset[str]]:
-    """The EnvironmentSpec that register's and create's shared flags describe (the API builds its
-    own from the same function), and which values the user gave on purpose."""
-    from kenv.inventory.spec_choices import spec_from_choices
-
-    return spec_from_choices(
-        settings,
-        name,
-        provider=provider,
-        role=role,
-        subnet=subnet,
-        ports=ports,
-        node_port=node_port,
-        servers=servers,
-        agents=agents,
-        k8s_version=k8s_version,
-        labels=labels,
-        allow_privileged_port=allow_privileged_port,
-        check_host=check_host,
     )
