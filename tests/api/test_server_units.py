@@ -56,6 +56,18 @@ def _work(release: threading.Event):
     return run
 
 
+def test_a_directory_or_garbage_where_the_token_belongs_is_one_clear_error(tmp_path: Path) -> None:
+    path = auth.token_path(tmp_path)
+    path.mkdir(parents=True)
+    with pytest.raises(InvalidInput, match=r"cannot read the API token .*: is a directory"):
+        auth.load_or_create_token(tmp_path)
+    path.rmdir()
+    path.write_bytes(b"\xff\xfe")
+    with pytest.raises(InvalidInput, match="cannot read the API token") as caught:
+        auth.load_or_create_token(tmp_path)
+    assert caught.value.hint is not None and f"remove {path}" in caught.value.hint
+
+
 def test_a_job_left_running_is_interrupted_by_the_next_start(tmp_path: Path) -> None:
     store = JobStore(tmp_path)
     release = threading.Event()

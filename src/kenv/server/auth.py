@@ -7,6 +7,7 @@ import hmac
 import secrets
 from pathlib import Path
 
+from kenv.errors import InvalidInput
 from kenv.inventory.files import write_file
 
 
@@ -14,13 +15,23 @@ def token_path(data_dir: Path) -> Path:
     return data_dir / "serve" / "token"
 
 
-def load_or_create_token(data_dir: Path) -> str:
-    path = token_path(data_dir)
+def read_token(path: Path) -> str:
+    """The token the file holds; "" when there is none. Anything else in its place (a directory, a
+    file kenv may not read) is one clear error, never a traceback."""
     try:
-        token = path.read_text().strip()
+        return path.read_text().strip()
     except FileNotFoundError:
-        token = ""
-    return token or rotate_token(data_dir)
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidInput(
+            f"cannot read the API token {path}: {reason.lower()}",
+            hint=f"remove {path}; kenv makes a new token in its place",
+        ) from exc
+
+
+def load_or_create_token(data_dir: Path) -> str:
+    return read_token(token_path(data_dir)) or rotate_token(data_dir)
 
 
 def rotate_token(data_dir: Path) -> str:
@@ -63,9 +74,9 @@ class TokenSource:
         stamp = self._stat()
         if stamp != self._stamp:
             try:
-                self._token = self.path.read_text().strip()
-            except FileNotFoundError:
-                self._token = ""  # removed: nothing matches until a new one is made
+                self._token = read_token(self.path)  # removed: "", nothing matches until a new one is made
+            except InvalidInput:
+                self._token = ""  # replaced by something that is not a token: nothing matches
             self._stamp = stamp
         return self._token
 

@@ -411,7 +411,6 @@ def sync_failure(name: str, result: ImagesResult) -> str | None:
     return None
 
 
-
 def sync_images(ctx: WorkflowContext, name: str, request: SyncRequest) -> ImagesResult:
     """Get every missing image into the nodes (see the module doc), under the environment's lock.
     Recorded in the history (`images-sync`) unless a dry run."""
