@@ -87,18 +87,14 @@ def run_fix(
             f"{len(failed)} fix(es) failed: " + "; ".join(f"{o.plan.object}: {o.detail}" for o in failed)
         )
     if after.fails(fail_on):
-        worst = sum(1 for f in after.findings if _rank(f.severity) >= _rank(fail_on))
+        from kenv.doctor.findings import at_or_above
+
+        worst = sum(1 for f in after.findings if at_or_above(f.severity, fail_on))
         raise ProblemsFound(f"{worst} finding(s) at or above {fail_on} remain")
 
 
 def _quiet(*_: Any, **__: Any) -> None:
     """With -o json/yaml stdout holds the document only."""
-
-
-def _rank(severity: str) -> int:
-    from kenv.doctor.findings import SEVERITY_RANK
-
-    return SEVERITY_RANK.get(severity, 0)
 
 
 def _announce(prepared: Prepared, say: Any) -> None:

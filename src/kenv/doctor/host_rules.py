@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from kenv.catalogue import CATALOGUE, facts_for
 from kenv.doctor.engine import RULE_CRASHED, Report, judge
-from kenv.doctor.findings import SEVERITY_RANK, Finding, Fix, Severity, Skipped
+from kenv.doctor.findings import Finding, Fix, Severity, Skipped, at_or_above
 from kenv.doctor.host_snapshot import DiskFacts, EnvironmentFacts, HostSnapshot
 from kenv.doctor.rules import Rule
 from kenv.errors import InvalidInput
@@ -123,9 +123,7 @@ class HostReport:
     def blocking(self) -> int:
         """Errors and critical problems of this machine: what stops `kenv up`. A rule that crashed
         is kenv's bug, shown but never a reason to stop."""
-        return sum(
-            1 for f in self.findings if f.rule != RULE_CRASHED and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["error"]
-        )
+        return sum(1 for f in self.findings if f.rule != RULE_CRASHED and at_or_above(f.severity, "error"))
 
     def summary(self) -> dict[str, int]:
         return {

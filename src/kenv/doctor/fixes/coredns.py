@@ -18,10 +18,10 @@ from typing import Any
 
 from kenv.doctor.findings import Finding, object_ref
 from kenv.doctor.fixes import PlannedFix, Step
-from kenv.doctor.fixes._shared import parse_object
-from kenv.doctor.index import Index, dig, mapping, seq, text
-from kenv.doctor.rules._common import Container, containers, log_text
-from kenv.doctor.rules._dns import BIND_DENIED, is_coredns
+from kenv.doctor.fixes._shared import ROLLING, parse_object
+from kenv.doctor.index import Index, dig, mapping, seq
+from kenv.doctor.rules._common import containers
+from kenv.doctor.rules._dns import bind_denied_lines, is_coredns
 
 BIND = "NET_BIND_SERVICE"
 
@@ -56,14 +56,14 @@ def bind_patch(container_spec: Mapping[str, Any], base: str) -> tuple[list[dict[
 
 def plan(finding: Finding, index: Index) -> PlannedFix | None:
     kind, namespace, name = parse_object(finding.object)
-    if kind not in ("Deployment", "DaemonSet", "StatefulSet"):
+    if kind not in ROLLING:
         return None
     denied = [
         c
         for c in containers(index)
         if is_coredns(c.pod)
         and object_ref(*index.workload(c.pod)) == finding.object
-        and BIND_DENIED.search(_said(index, c))
+        and bind_denied_lines(index, c)
     ]
     if not denied:
         return None
@@ -96,7 +96,3 @@ def plan(finding: Finding, index: Index) -> PlannedFix | None:
             ),
         ),
     )
-
-
-def _said(index: Index, c: Container) -> str:
-    return log_text(index, c) + "\n" + text(c.last_terminated.get("message"))

@@ -26,7 +26,7 @@ def plan(finding: Finding, index: Index) -> PlannedFix | None:
         for image in images
     ]
     restarts = restart_steps(index, kind, namespace, name, pods)
-    diff += [f"{step.describe}" for step in restarts]
+    diff += [step.describe for step in restarts]
     steps = (Step(f"import {', '.join(images)} into every node", images=images), *restarts)
     return PlannedFix(
         finding=finding.id,

@@ -1,4 +1,4 @@
-"""DNS signatures shared by the CoreDNS rule, the app DNS rule and the generic crash-loop rule."""
+"""DNS signatures shared by the CoreDNS rule, the app DNS rule, the generic crash-loop rule and the CoreDNS fix."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kenv.doctor.index import Index, dicts, dig, labels, meta, seq
+from kenv.doctor.index import Index, dicts, dig, labels, meta, seq, text
+from kenv.doctor.rules._common import Container, log_text, matching_lines
 
 BIND_DENIED = re.compile(r"listen (?:tcp|udp) [^ ]*:53: bind: permission denied")
 APP_DNS_FAILURE = re.compile(
@@ -15,6 +16,12 @@ APP_DNS_FAILURE = re.compile(
     r"|.*connection refused)"
     r"|Temporary failure in name resolution|EAI_AGAIN|hostname resolving error"
 )
+
+
+def bind_denied_lines(index: Index, container: Container) -> list[str]:
+    """The last line where CoreDNS says it may not bind :53 (its log, or the last exit message)."""
+    body = log_text(index, container) + "\n" + text(container.last_terminated.get("message"))
+    return matching_lines(body, BIND_DENIED, 1)
 
 
 def is_coredns(pod: Mapping[str, Any]) -> bool:

@@ -9,15 +9,10 @@ from kenv.doctor.findings import Finding, Fix, object_ref
 from kenv.doctor.fixes.coredns import bind_patch
 from kenv.doctor.index import Index, text
 from kenv.doctor.rules import Rule
-from kenv.doctor.rules._common import Container, containers, fold, kubectl, log_text, matching_lines, pod_refs, q
-from kenv.doctor.rules._dns import BIND_DENIED, capabilities, is_coredns, kube_dns_ready, not_ready_addresses
+from kenv.doctor.rules._common import containers, fold, kubectl, pod_refs, q
+from kenv.doctor.rules._dns import bind_denied_lines, capabilities, is_coredns, kube_dns_ready, not_ready_addresses
 
 RULE_ID = "dns.coredns-bind-denied"
-
-
-def bind_denied_lines(index: Index, container: Container) -> list[str]:
-    body = log_text(index, container) + "\n" + text(container.last_terminated.get("message"))
-    return matching_lines(body, BIND_DENIED, 1)
 
 
 def check(index: Index) -> Iterator[Finding]:

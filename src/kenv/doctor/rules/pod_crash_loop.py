@@ -18,8 +18,8 @@ from kenv.doctor.rules._common import (
     q,
     tail_lines,
 )
+from kenv.doctor.rules._dns import bind_denied_lines
 from kenv.doctor.rules.dns_app_dns_failure import dns_failure_lines
-from kenv.doctor.rules.dns_coredns_bind_denied import bind_denied_lines
 from kenv.doctor.rules.pod_oom_killed import oom_killed
 from kenv.doctor.rules.script_crlf import CRLF_SYMPTOM, claimed
 
