@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -25,24 +24,12 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.lifecycle_support import Fleet
-from tests.integration.pg_local import wheel_bin
+from tests.integration.pg_local import debian_bin, wheel_bin
+from tests.netutil import free_port
 
 pytestmark = pytest.mark.postgres
 
 POD_USER = "postgres"  # Debian's server package makes it; the image's server runs as postgres too
-
-
-def _bin_dir() -> Path | None:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "pg_ctl").exists() and (candidate / "pg_basebackup").exists():
-            return candidate
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -77,7 +64,7 @@ class PodServer:
 
 @pytest.fixture(scope="module")
 def pod_server() -> Iterator[PodServer]:
-    bin_dir = _bin_dir()
+    bin_dir = debian_bin("pg_ctl", "pg_basebackup")
     if bin_dir is None:
         pytest.skip("needs PostgreSQL server programs (apt-get install postgresql postgresql-contrib)")
     if os.geteuid() != 0:
@@ -99,7 +86,7 @@ def pod_server() -> Iterator[PodServer]:
     shutil.chown(base, POD_USER, POD_USER)
     for directory in (archive, sockets):
         shutil.chown(directory, POD_USER, POD_USER)
-    port = _free_port()
+    port = free_port()
     srv = PodServer(bin_dir, base, data, archive, sockets, port)
     done = srv._as_pod(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8", "--auth=peer")
     assert done.returncode == 0, done.stderr
@@ -218,7 +205,7 @@ def test_restore_into_applies_a_new_statefulset_and_waits_in_its_pod_until_recov
     (init,) = planned["spec"]["template"]["spec"]["initContainers"]
     assert init["command"][:2] == ["sh", "-c"]
 
-    restored, sockets, port = pod_server.base / "restored", pod_server.base / "s2", _free_port()
+    restored, sockets, port = pod_server.base / "restored", pod_server.base / "s2", free_port()
     sockets.mkdir()
     shutil.chown(sockets, POD_USER, POD_USER)
     ran = pod_server._as_pod("env", f"PGDATA={restored}", "sh", "-c", init["command"][2])
@@ -293,7 +280,7 @@ def _start_fresh(bin_dir: Path, base: Path) -> PodServer:
     sockets.mkdir()
     for path in (base, sockets):
         shutil.chown(path, POD_USER, POD_USER)
-    srv = PodServer(bin_dir, base, data, base / "none", sockets, _free_port())
+    srv = PodServer(bin_dir, base, data, base / "none", sockets, free_port())
     done = srv._as_pod(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8", "--auth=peer")
     assert done.returncode == 0, done.stderr
     options = f"-p {srv.port} -k {sockets} -c listen_addresses=''"

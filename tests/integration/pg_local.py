@@ -41,6 +41,27 @@ def own(path: Path) -> None:
         shutil.chown(path, PG_USER, PG_USER)
 
 
+def debian_bin(*programs: str) -> Path | None:
+    """The newest of Debian's server installations (/usr/lib/postgresql/N/bin) holding `programs`."""
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if all((candidate / program).exists() for program in programs):
+            return candidate
+    return None
+
+
+def psql(bin_dir: Path, url: str, sql: str, *, timeout: float = 120) -> str:
+    """The unaligned, header-less output of `sql` at `url`; a failing statement fails the test."""
+    result = subprocess.run(
+        [str(bin_dir / "psql"), "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def wheel_bin() -> Path | None:
     """The server programs of the pgserver wheel (a newer major than Debian's), when installed."""
     try:

@@ -25,19 +25,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_kenv
-from tests.integration.pg_local import as_user, ensure_user, own, run_as
+from tests.integration.pg_local import as_user, debian_bin, ensure_user, own, psql, run_as
 from tests.netutil import free_port
 
 pytestmark = pytest.mark.postgres
 
 PASSWORD = "kenv-test-S3cret"  # noqa: S105 - a throwaway test server's password
-
-
-def _bin_dir() -> Path | None:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "pg_ctl").exists() and (candidate / "pgbench").exists():
-            return candidate
-    return None
 
 
 @dataclass
@@ -53,15 +46,7 @@ class Server:
         return f"postgresql://postgres:{PASSWORD}@127.0.0.1:{self.port}/postgres"
 
     def psql(self, sql: str, url: str | None = None) -> str:
-        result = subprocess.run(
-            [str(self.bin_dir / "psql"), "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", url or self.url, "-c", sql],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
+        return psql(self.bin_dir, url or self.url, sql, timeout=60)
 
     def ctl(self, *args: str, data: Path | None = None) -> subprocess.CompletedProcess[str]:
         argv = [*as_user(), str(self.bin_dir / "pg_ctl"), "-D", str(data or self.data), *args]
@@ -70,7 +55,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    bin_dir = _bin_dir()
+    bin_dir = debian_bin("pg_ctl", "pgbench")
     if bin_dir is None:
         pytest.skip("needs PostgreSQL server programs with pgbench (apt-get install postgresql postgresql-contrib)")
     ensure_user()

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_kenv
-from tests.integration.pg_local import as_user, ensure_user, own, run_as, wheel_bin
+from tests.integration.pg_local import as_user, ensure_user, own, psql, run_as, wheel_bin
 from tests.netutil import free_port
 
 PASSWORD = "kenv-upgrade-S3cret"  # noqa: S105 - a throwaway test server's password
@@ -91,18 +91,6 @@ class OldServer:
     def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
         argv = [*as_user(), str(self.bin_dir / "pg_ctl"), "-D", str(self.data), *args]
         return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
-
-
-def psql(bin_dir: Path, url: str, sql: str) -> str:
-    result = subprocess.run(
-        [str(bin_dir / "psql"), "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
 
 
 SEED = [

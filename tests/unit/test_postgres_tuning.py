@@ -95,3 +95,11 @@ def test_worst_case_sorts_fit_beside_shared_buffers(memory_mib: int, cpu: int, c
     assert kb(settings["shared_buffers"]) == ram // 4
     if work_mem > 64:
         assert work_mem * (connections + workers) * 3 <= ram - kb(settings["shared_buffers"])
+
+
+def test_the_cli_offers_exactly_the_profiles_the_formula_knows() -> None:
+    # The CLI keeps its own copy so `kenv --help` does not import the tuning module.
+    from kenv.cli.cmd_postgres import PROFILES as CLI_PROFILES
+    from kenv.platform.postgres.tuning import PROFILES
+
+    assert CLI_PROFILES == PROFILES

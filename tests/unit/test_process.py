@@ -66,6 +66,17 @@ def test_a_missing_tool_says_how_to_install_it() -> None:
     assert "k3d.io" in caught.value.one_line()
 
 
+@pytest.mark.parametrize("missing_side", ["first", "second"])
+def test_a_missing_program_on_either_side_of_a_pipe_says_how_to_install_it(missing_side: str) -> None:
+    from kenv.runtime.pipe import pipe
+
+    present, missing = [sys.executable, "-c", "print(1)"], ["pg_dump-not-here", "--version"]
+    first, second = (missing, present) if missing_side == "first" else (present, missing)
+    with pytest.raises(ExternalCommandError, match="pg_dump-not-here is not installed") as caught:
+        pipe(Runner(), first, second, timeout=10)
+    assert caught.value.hint == "install pg_dump-not-here and make sure it is on PATH"
+
+
 def test_dry_run_records_changes_and_still_runs_reads() -> None:
     runner = Runner(dry_run=True)
     planned = runner.run(["k3d", "cluster", "create", "dev"], timeout=5)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from kenv.errors import ExternalCommandError
-from kenv.runtime.process import CommandResult, Runner
+from kenv.runtime.process import CommandResult, Runner, not_installed
 
 
 def pipe(
@@ -37,9 +37,7 @@ def pipe(
         try:
             producer = subprocess.Popen(a, stdout=subprocess.PIPE, stderr=err_a, env=environment)  # noqa: S603
         except FileNotFoundError as exc:
-            raise ExternalCommandError(
-                f"{a[0]} is not installed (not found)", argv=list(a), returncode=None, stderr_tail=""
-            ) from exc
+            raise not_installed(a) from exc
         try:
             consumer = subprocess.Popen(  # noqa: S603 - argv lists, never a shell
                 b, stdin=producer.stdout, stdout=subprocess.PIPE, stderr=err_b, env=environment
@@ -47,9 +45,7 @@ def pipe(
         except FileNotFoundError as exc:
             producer.kill()
             producer.wait()
-            raise ExternalCommandError(
-                f"{b[0]} is not installed (not found)", argv=list(b), returncode=None, stderr_tail=""
-            ) from exc
+            raise not_installed(b) from exc
         assert producer.stdout is not None
         producer.stdout.close()  # the consumer holds the read end: the producer sees SIGPIPE if it exits
         try:

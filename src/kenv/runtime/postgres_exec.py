@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from kenv.errors import ExternalCommandError, InvalidInput
-from kenv.runtime.process import CommandResult, Runner, failure
+from kenv.runtime.process import CommandResult, Runner, failure, not_installed
 
 # Programs that are part of a PostgreSQL installation: taken from the target's bin directory.
 PG_TOOLS = frozenset(
@@ -108,42 +108,46 @@ def _server_error(result: CommandResult, target: Target) -> ExternalCommandError
     """A libpq failure turned into one line saying what is wrong with the server or the login."""
     text = result.stderr
     where = target.describe()
-    if "password authentication failed" in text or "no password supplied" in text:
+
+    def error(message: str, hint: str) -> ExternalCommandError:
         return ExternalCommandError(
+            message, argv=list(result.argv), returncode=result.returncode, stderr_tail=text.strip()[-300:], hint=hint
+        )
+
+    if "password authentication failed" in text or "no password supplied" in text:
+        return error(
             f"PostgreSQL refused the login to {where}: the password is wrong",
-            argv=list(result.argv),
-            returncode=result.returncode,
-            stderr_tail=text.strip()[-300:],
-            hint="check the user and password in the URL (or PGPASSWORD)",
+            "check the user and password in the URL (or PGPASSWORD)",
         )
     refused = "Connection refused" in text or "No such file or directory" in text
     if refused and ("connection to server" in text or "could not connect" in text):
-        return ExternalCommandError(
+        return error(
             f"PostgreSQL is not running at {where}: the connection was refused",
-            argv=list(result.argv),
-            returncode=result.returncode,
-            stderr_tail=text.strip()[-300:],
-            hint="start the server (or check the host and port) and run the command again",
+            "start the server (or check the host and port) and run the command again",
         )
     if re.search(r'database "[^"]+" does not exist', text):
-        return ExternalCommandError(
-            f"{where}: {text.strip().splitlines()[-1]}",
-            argv=list(result.argv),
-            returncode=result.returncode,
-            stderr_tail=text.strip()[-300:],
-            hint="name an existing database in the URL",
-        )
+        return error(f"{where}: {text.strip().splitlines()[-1]}", "name an existing database in the URL")
     return failure(result)
 
 
-class _Base:
+class Executor:
+    """What every PostgreSQL operation runs through; LocalExecutor and PodExecutor say where.
+
+    executor = executor_for_target(Target(kind="local", url=URL, bin_dir=BIN), runner)
+    executor.query("SELECT count(*) AS n FROM t")   # [{"n": "3"}]
+    executor.run("pg_basebackup", [...])
+    """
+
     target: Target
     runner: Runner
 
     def argv(self, tool: str, args: Sequence[str]) -> list[str]:
+        """The command line `run` would start (kubectl exec ... for a pod, runuser for a server
+        program when kenv is root)."""
         raise NotImplementedError
 
     def extra_env(self) -> Mapping[str, str] | None:
+        """Environment for the target's commands (PGPASSWORD from a local URL, C messages)."""
         return None
 
     def run(
@@ -156,7 +160,9 @@ class _Base:
         check: bool = True,
         mutating: bool | None = None,
     ) -> CommandResult:
-        """Run `tool args` at the target; a failing call raises with the server's reason."""
+        """Run `tool args` at the target (pg_* programs from the target's installation); a failing
+        call raises with the server's reason. Read-only tools (psql, pg_verifybackup, ...) run in
+        a dry run too; others are recorded."""
         argv = self.argv(tool, args)
         if mutating is None:
             mutating = tool not in READ_ONLY_TOOLS
@@ -173,6 +179,7 @@ class _Base:
         return result
 
     def psql_args(self, database: str | None) -> list[str]:
+        """psql's connection arguments for the target (a URL, or the pod's socket)."""
         raise NotImplementedError
 
     def query(self, sql: str, *, database: str | None = None, timeout: float = 60) -> list[dict[str, str | None]]:
@@ -195,12 +202,13 @@ class _Base:
         return self.run("psql", args, stdin=sql.encode(), timeout=timeout, mutating=True)
 
     def version(self) -> tuple[int, int]:
+        """(major, minor) of the server, e.g. (16, 4)."""
         rows = self.query("SELECT current_setting('server_version_num') AS v")
         number = int(rows[0]["v"] or "0")
         return number // 10000, number % 10000
 
 
-class LocalExecutor(_Base):
+class LocalExecutor(Executor):
     """pg_* programs from `target.bin_dir`, other programs from PATH, on this machine."""
 
     def __init__(self, target: Target, runner: Runner) -> None:
@@ -240,7 +248,7 @@ class LocalExecutor(_Base):
         return ["-d", url]
 
 
-class PodExecutor(_Base):
+class PodExecutor(Executor):
     """Programs inside the PostgreSQL container: `kubectl exec -n NS POD -c C -- TOOL ARGS`."""
 
     def __init__(self, target: Target, runner: Runner) -> None:
@@ -261,7 +269,7 @@ class PodExecutor(_Base):
         return ["-U", "postgres", "-d", database or "postgres"]
 
 
-def executor_for_target(target: Target, runner: Runner) -> LocalExecutor | PodExecutor:
+def executor_for_target(target: Target, runner: Runner) -> Executor:
     if target.kind == "local":
         if not target.url:
             raise InvalidInput("a local target needs a URL", hint="give --local postgresql://USER@HOST:PORT/DB")
@@ -283,9 +291,4 @@ def interactive(argv: Sequence[str], runner: Runner, *, extra_env: Mapping[str, 
     try:
         return subprocess.call(args, env=environment)  # noqa: S603 - argv list, never a shell
     except FileNotFoundError as exc:
-        raise ExternalCommandError(
-            f"{os.path.basename(args[0])} is not installed (not found)",
-            argv=list(args),
-            returncode=None,
-            stderr_tail="",
-        ) from exc
+        raise not_installed(args) from exc

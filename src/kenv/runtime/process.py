@@ -134,14 +134,7 @@ class Runner:
                 preexec_fn=_die_with_parent() if mutating else None,  # noqa: PLW1509 - see there
             )
         except FileNotFoundError as exc:
-            tool = os.path.basename(args[0])
-            raise ExternalCommandError(
-                f"{tool} is not installed (not found on PATH)",
-                argv=list(args),
-                returncode=None,
-                stderr_tail="",
-                hint=INSTALL_HINTS.get(tool, f"install {tool} and make sure it is on PATH"),
-            ) from exc
+            raise not_installed(args) from exc
         try:
             stdout, stderr = proc.communicate(input=input_text, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
@@ -242,3 +235,17 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         proc.kill()
+
+
+def not_installed(argv: Sequence[str]) -> ExternalCommandError:
+    """The error for a program that could not be started because it is not there, with how to
+    install it: every place that starts a process (the Runner, pipes, interactive sessions) says
+    it the same way."""
+    tool = os.path.basename(argv[0])
+    return ExternalCommandError(
+        f"{tool} is not installed (not found on PATH)",
+        argv=list(argv),
+        returncode=None,
+        stderr_tail="",
+        hint=INSTALL_HINTS.get(tool, f"install {tool} and make sure it is on PATH"),
+    )
