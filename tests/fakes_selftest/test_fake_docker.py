@@ -352,6 +352,38 @@ def test_network_inspect_answers_the_fake_clusters_networks(run: Runner) -> None
     assert run("docker", "network", "inspect", "k3d-nk").returncode == 1, "k3d removes the network it made"
 
 
+def test_network_connect_and_disconnect_a_fake_node(run: Runner) -> None:
+    for name in ("nc", "nc2"):
+        made = run("k3d", "cluster", "create", name)
+        assert made.returncode == 0, made.stderr
+    node = "k3d-nc-server-0"
+
+    def networks() -> set[str]:
+        proc = run("docker", "inspect", node)
+        assert proc.returncode == 0, proc.stderr
+        return set(json.loads(proc.stdout)[0]["NetworkSettings"]["Networks"])
+
+    assert run("docker", "network", "connect", "k3d-nc2", node).returncode == 0
+    assert networks() == {"k3d-nc", "k3d-nc2"}
+    again = run("docker", "network", "connect", "k3d-nc2", node)
+    assert (again.returncode, again.stderr) == (
+        1,
+        f"Error response from daemon: endpoint with name {node} already exists in network k3d-nc2\n",
+    )
+    assert run("docker", "network", "disconnect", "-f", "k3d-nc2", node).returncode == 0
+    assert networks() == {"k3d-nc"}
+    off = run("docker", "network", "disconnect", "k3d-nc2", node)
+    assert off.returncode == 1 and off.stderr.endswith(" is not connected to network k3d-nc2\n")
+    # wrong argument counts: docker/cli's usage error, exit 1, not a crash of the fake
+    for args, want in (
+        (["network", "disconnect", "k3d-nc2"], "'docker network disconnect' requires 2 arguments"),
+        (["network", "inspect"], "'docker network inspect' requires at least 1 argument"),
+    ):
+        proc = run("docker", *args)
+        assert proc.returncode == 1 and proc.stderr.startswith(f"docker: {want}\n"), proc.stderr
+        assert "Usage:  docker " + " ".join(args[:2]) + " [OPTIONS] NETWORK" in proc.stderr
+
+
 @pytest.fixture
 def fake_env(tmp_path: Path) -> dict[str, str]:
     """No real docker on PATH: these tests must not depend on the host's engine."""

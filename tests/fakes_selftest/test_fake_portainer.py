@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,15 +17,10 @@ from typing import Any
 import pytest
 from tests.fakes.fakeclusters.portainer_server import containers
 from tests.fakes_selftest.conftest import Runner
+from tests.netutil import free_port
 
 IMAGE = "portainer/portainer-ce:2.21.4"
 PASSWORD = "a-long-enough-password"  # noqa: S105 - the fake's test password
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def call(
@@ -62,7 +56,7 @@ def call(
 @pytest.fixture
 def portainer(run: Runner, fake_env: dict[str, str]) -> Iterator[str]:
     """A fake Portainer container started through the fake docker; its URL."""
-    port = _free_port()
+    port = free_port()
     made = run("docker", "volume", "create", "--label", "kenv.component=portainer", "pv")
     assert made.returncode == 0 and made.stdout == "pv\n", made.stderr
     started = run("docker", "run", "-d", "--name", "pt", "-p", f"127.0.0.1:{port}:9000", "-v", "pv:/data", IMAGE)
@@ -178,3 +172,13 @@ def test_run_refuses_unknown_flags_and_a_taken_port(run: Runner, portainer: str)
     assert bad.returncode == 125 and "unknown flag: --bogus" in bad.stderr
     taken = run("docker", "run", "-d", "--name", "other", "-p", f"127.0.0.1:{port}:9000", "-v", "pv2:/data", IMAGE)
     assert taken.returncode == 125 and "port is already allocated" in taken.stderr
+
+
+def test_volume_create_leaves_what_the_cli_refuses_to_it(run: Runner, fake_env: dict[str, str]) -> None:
+    """Two names, or --name and a positional name: docker/cli volume/create.go refuses both before
+    the engine is asked, so the fake must not create a volume for either."""
+    volumes = Path(fake_env["KENV_FAKE_STATE"]) / "portainer" / "volumes"
+    for extra in (["va", "vb"], ["--name", "va", "vb"]):
+        refused = run("docker", "volume", "create", "--label", "kenv.component=portainer", *extra)
+        assert refused.returncode != 0, refused.stdout
+        assert not (volumes / "va").exists() and not (volumes / "vb").exists()

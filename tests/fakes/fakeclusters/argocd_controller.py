@@ -113,7 +113,7 @@ def _render(url: str, commit: str, path: str) -> tuple[list[dict] | None, str]:
 
 def _apply_into(record: dict, objects: list[dict], namespace: str, cluster: dict) -> str:
     """The objects applied (created or replaced), or why the sync failed."""
-    from .kubectl_apply import _fill_token, _stored
+    from .kubectl_apply import _fill_token, _stored, applied_object
     from .tool_kubectl import _namespace_exists
 
     applied = record.setdefault("applied", [])
@@ -134,16 +134,7 @@ def _apply_into(record: dict, objects: list[dict], namespace: str, cluster: dict
             return f'namespaces "{ns}" not found'
     for obj in objects:
         meta = obj["metadata"]
-        previous = next(
-            (
-                o
-                for o in applied
-                if o["kind"] == obj["kind"]
-                and o["metadata"]["name"] == meta["name"]
-                and o["metadata"].get("namespace") == meta.get("namespace")
-            ),
-            None,
-        )
+        previous = applied_object(applied, obj["kind"], meta["name"], meta.get("namespace"))
         if previous is not None and previous.get("lastApplied") == obj:
             continue
         if previous is not None:
@@ -158,19 +149,13 @@ def _apply_into(record: dict, objects: list[dict], namespace: str, cluster: dict
 def _health(record: dict, objects: list[dict]) -> str:
     """Healthy when every StatefulSet/Deployment it made has all its replicas ready (argo-cd's
     health checks for apps/v1 workloads), else Progressing."""
+    from .kubectl_apply import applied_object
+
     for obj in objects:
         if obj.get("kind") not in ("StatefulSet", "Deployment"):
             continue
-        live = next(
-            (
-                o
-                for o in record.get("applied") or []
-                if o["kind"] == obj["kind"]
-                and o["metadata"]["name"] == obj["metadata"]["name"]
-                and o["metadata"].get("namespace") == obj["metadata"].get("namespace")
-            ),
-            None,
-        )
+        meta = obj["metadata"]
+        live = applied_object(record.get("applied") or [], obj["kind"], meta["name"], meta.get("namespace"))
         status = (live or {}).get("status") or {}
         if not live or status.get("readyReplicas", 0) < (live.get("spec") or {}).get("replicas", 1):
             return "Progressing"

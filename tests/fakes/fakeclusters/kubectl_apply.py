@@ -186,6 +186,18 @@ def applied_objects(cluster: dict, kind: str) -> list[dict]:
     return [copy.deepcopy(o) for o in cluster.get("applied") or [] if o.get("kind") == kind]
 
 
+def applied_object(applied: list[dict], kind: str, name: str, namespace: str | None) -> dict | None:
+    """The stored object (not a copy) of that kind, name and namespace (None: cluster-scoped)."""
+    return next(
+        (
+            o
+            for o in applied
+            if o["kind"] == kind and o["metadata"]["name"] == name and o["metadata"].get("namespace") == namespace
+        ),
+        None,
+    )
+
+
 def _stored(obj: dict, previous: dict | None, cluster_uid: str) -> dict:
     """The object as the apiserver keeps it: identity, generation, the defaults and status the
     commands read back (a Secret's stringData folded into data; a StatefulSet whose one pod the
@@ -396,16 +408,7 @@ def apply(env: FakeEnv, p: Parsed) -> int:
             ):
                 err(f'Error from server (NotFound): error when creating "{source}": namespaces "{namespace}" not found')
                 return 1
-            previous = next(
-                (
-                    o
-                    for o in applied
-                    if o["kind"] == kind
-                    and o["metadata"]["name"] == meta["name"]
-                    and o["metadata"].get("namespace") == namespace
-                ),
-                None,
-            )
+            previous = applied_object(applied, kind, meta["name"], namespace)
             unmapped = _unmapped(obj, record, applied, source)
             if unmapped is not None:
                 err(unmapped)
@@ -462,17 +465,7 @@ def _run_certgen(job: dict, applied: list[dict]) -> None:
     flags = dict(a[2:].split("=", 1) for a in args[1:] if a.startswith("--") and "=" in a)
     secret_name, target = flags.get("secret-name", ""), flags.get("namespace", namespace)
 
-    def find(kind: str, name: str, ns: str | None) -> dict | None:
-        return next(
-            (
-                o
-                for o in applied
-                if o["kind"] == kind and o["metadata"]["name"] == name and o["metadata"].get("namespace") == ns
-            ),
-            None,
-        )
-
-    secret = find("Secret", secret_name, target)
+    secret = applied_object(applied, "Secret", secret_name, target)
     if args[:1] == ["create"]:
         if secret is None or not (secret.get("data") or {}).get("ca"):
             pem = f"-----BEGIN CERTIFICATE-----\nfake certgen CA {job['metadata']['uid']}\n-----END CERTIFICATE-----\n"
@@ -488,7 +481,7 @@ def _run_certgen(job: dict, applied: list[dict]) -> None:
                 applied.remove(secret)
             applied.append(_stored(new, secret, job["metadata"]["uid"]))
     elif args[:1] == ["patch"]:
-        webhook = find("ValidatingWebhookConfiguration", flags.get("webhook-name", ""), None)
+        webhook = applied_object(applied, "ValidatingWebhookConfiguration", flags.get("webhook-name", ""), None)
         if secret is None or webhook is None or not (secret.get("data") or {}).get("ca"):
             job["status"] = {"active": 1, "ready": 0, "terminating": 0}
             return
@@ -546,16 +539,7 @@ def rollout_status(env: FakeEnv, p: Parsed) -> int:
 
         raise NotEmulated(f"'kubectl rollout status {kind_token}' is not implemented by the test fake")
     conn, cluster = _require_cluster(env, p, "rollout-status-lookup")
-    sts = next(
-        (
-            o
-            for o in cluster.get("applied") or []
-            if o["kind"] == "StatefulSet"
-            and o["metadata"]["name"] == name
-            and o["metadata"]["namespace"] == conn.namespace
-        ),
-        None,
-    )
+    sts = applied_object(cluster.get("applied") or [], "StatefulSet", name, conn.namespace)
     if sts is None:
         err(f'Error from server (NotFound): statefulsets.apps "{name}" not found')
         return 1
@@ -582,16 +566,7 @@ def _deployment_status(env: FakeEnv, p: Parsed, name: str) -> int:
     from .tool_kubectl import _require_cluster
 
     conn, cluster = _require_cluster(env, p, "rollout-status-lookup")
-    deployment = next(
-        (
-            o
-            for o in cluster.get("applied") or []
-            if o["kind"] == "Deployment"
-            and o["metadata"]["name"] == name
-            and o["metadata"]["namespace"] == conn.namespace
-        ),
-        None,
-    )
+    deployment = applied_object(cluster.get("applied") or [], "Deployment", name, conn.namespace)
     if deployment is None:
         err(f'Error from server (NotFound): deployments.apps "{name}" not found')
         return 1

@@ -519,7 +519,11 @@ def docker_intercept(state_dir: str, rest: list[str]) -> int | None:
             out(name)
         return code
     if command == "volume create":
-        name = opts["name"] or (positional[0] if positional else "")
+        if len(positional) + bool(opts["name"]) != 1:
+            # volume/create.go: RequiresMaxArgs(1), --name and a positional conflict, no name means a
+            # generated one; none of it is modelled: the real CLI and engine answer
+            return None
+        name = opts["name"] or positional[0]
         labels = dict(label.partition("=")[::2] for label in opts["label"])
         path = os.path.join(root, "volumes", name, "volume.json")
         if _read(path) is None:

@@ -331,6 +331,8 @@ _USAGE = {
     "exec": "[OPTIONS] CONTAINER COMMAND [ARG...]",
     "container exec": "[OPTIONS] CONTAINER COMMAND [ARG...]",
     "network connect": "[OPTIONS] NETWORK CONTAINER",
+    "network disconnect": "[OPTIONS] NETWORK CONTAINER",
+    "network inspect": "[OPTIONS] NETWORK [NETWORK...]",
 }
 
 
@@ -1505,8 +1507,7 @@ def _network_connect(env: object, args: list[str], argv: list[str]) -> int:
         if not known:
             _err(f"Error response from daemon: network {network} not found")
             return 1
-        node = next(n for n in state["clusters"][c.cluster["key"]]["nodes"] if n["name"] == c.name)
-        joined = node.setdefault("extra_networks", [])
+        joined = c.node.setdefault("extra_networks", [])  # c.node is the node's dict in `state`
         if network == c.network or network in joined:
             _err(f"Error response from daemon: endpoint with name {c.name} already exists in network {network}")
             return 1
@@ -1528,8 +1529,7 @@ def _network_disconnect(env: object, args: list[str], argv: list[str]) -> int:
         c = _resolve(_containers(state), name)
         if c is None:
             return _passthrough(argv)
-        node = next(n for n in state["clusters"][c.cluster["key"]]["nodes"] if n["name"] == c.name)
-        joined = node.setdefault("extra_networks", [])
+        joined = c.node.setdefault("extra_networks", [])  # c.node is the node's dict in `state`
         if network == c.network:
             _err("fake docker: leaving a node's own network is not implemented by the test fake")
             return 2
