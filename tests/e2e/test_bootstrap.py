@@ -67,8 +67,17 @@ class Platform(Fleet):
 
     def __init__(self, home: Path, tmp: Path) -> None:
         super().__init__(home, tmp)
+        self.tmp = tmp
+        self.remote: Path | None = None  # with_gitops_remote
         self.network = f"kenv-test-{uuid.uuid4().hex[:8]}"
         self.env.update(platform_env(self.network))
+
+    def with_gitops_remote(self) -> Path:
+        """A configured GitOps remote: a local bare repository the fake controller reads by file://."""
+        self.remote = self.tmp / "remote.git"
+        subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(self.remote)], check=True)
+        self.env["KENV_GITOPS_URL"] = f"file://{self.remote}"
+        return self.remote
 
     def state_file(self) -> dict[str, object]:
         path = self.home / "data" / "platform.json"
@@ -184,9 +193,7 @@ def test_a_full_bootstrap_killed_in_a_later_step_is_resumed_by_a_rerun(
     """Every component (a default bootstrap), killed in the step `call` belongs to. The rerun skips
     what is recorded, makes the rest, and ends with the postgres Application synced by the fake
     Argo CD controller."""
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
-    platform.env["KENV_GITOPS_URL"] = f"file://{remote}"
+    platform.with_gitops_remote()
     if before:
         platform.ok("bootstrap", *before)
     proc = platform.start("bootstrap", KENV_FAKE_HANG="kubectl:rollout-status:devops")

@@ -24,9 +24,7 @@ COMPONENTS = "network,haproxy,devops,storage,argocd,gitops,postgres"
 def platform(isolated: Path, tmp_path: Path) -> Iterator[Platform]:
     """A configured GitOps remote: a local bare repository the fake controller reads by file://."""
     world = Platform(isolated, tmp_path)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
-    world.env["KENV_GITOPS_URL"] = f"file://{remote}"
+    world.with_gitops_remote()
     yield world
     world.cleanup()
 

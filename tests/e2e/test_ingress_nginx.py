@@ -28,7 +28,7 @@ import pytest
 from kenv.images.components import component_images
 from kenv.images.nodes import presence_key
 from tests.e2e import haproxy_fleet
-from tests.e2e.haproxy_fleet import stop_haproxy
+from tests.e2e.haproxy_fleet import move_nodes_to_loopback, stop_haproxy
 from tests.e2e.lifecycle_support import Fleet
 from tests.e2e.test_ingress_smoke import DefaultBackend
 from tests.netutil import free_port
@@ -59,14 +59,7 @@ def give_nodes_the_ingress_images(fleet: Fleet, name: str) -> None:
     """As a sync through a mirror would leave them (a digest reference is `name@digest` in the
     fake's crictl listing), and the nodes on 127.0.0.1 where the stand-ins listen."""
     keys = [presence_key(ref) for ref in component_images("ingress", "kind", None)]
-    path = fleet.state / "state.json"
-    state = json.loads(path.read_text())
-    for cluster in state["clusters"].values():
-        if cluster["name"] == name:
-            for node in cluster["nodes"]:
-                node["ip"] = "127.0.0.1"
-                node["images"] = sorted(set(node.get("images") or []) | set(keys))
-    path.write_text(json.dumps(state))
+    move_nodes_to_loopback(fleet.state, name, keys)
 
 
 def kubectl_json(fleet: Fleet, name: str, *args: str) -> dict[str, object]:

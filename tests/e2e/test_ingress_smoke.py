@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.e2e import haproxy_fleet
-from tests.e2e.haproxy_fleet import stop_haproxy
+from tests.e2e.haproxy_fleet import move_nodes_to_loopback, stop_haproxy
 from tests.e2e.lifecycle_support import Fleet
 from tests.netutil import free_port
 
@@ -64,13 +64,7 @@ def created_up_to_routes(fleet: Fleet, name: str, node_port: int) -> None:
     first = fleet.run("create", name, "--provider", "k3d", "--node-port", str(node_port), "--keep-on-failure")
     assert first.returncode == 1, (first.stdout, first.stderr)
     assert "haproxy is part of the platform but is not running" in first.stderr
-    path = fleet.state / "state.json"
-    state = json.loads(path.read_text())
-    for cluster in state["clusters"].values():
-        if cluster["name"] == name:
-            for node in cluster["nodes"]:
-                node["ip"] = "127.0.0.1"
-    path.write_text(json.dumps(state))
+    move_nodes_to_loopback(fleet.state, name)
     fleet.ok("bootstrap", "--only", "haproxy")
 
 

@@ -24,7 +24,7 @@ from kenv.images.nodes import presence_key
 from kenv.platform.argocd import objects as argo
 from kenv.platform.portainer.agent import SECRET_NAME as AGENT_SECRET
 from kenv.workflows.bootstrap import COMPONENTS, PLATFORM_LABEL
-from tests.e2e.haproxy_fleet import stop_haproxy
+from tests.e2e.haproxy_fleet import move_nodes_to_loopback, stop_haproxy
 from tests.e2e.lifecycle_support import Fleet, needs_docker
 from tests.e2e.test_bootstrap import Platform, docker_network_exists, helper_image
 from tests.e2e.test_ingress_smoke import DefaultBackend
@@ -41,10 +41,7 @@ ENVIRONMENTS = (("dev", "k3d"), ("qa", "kind"), ("perf", "minikube"))
 def platform(isolated: Path, tmp_path: Path) -> Iterator[Platform]:
     """A configured GitOps remote (a local bare repository: nothing to serve to the fake cluster)."""
     world = Platform(isolated, tmp_path)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
-    world.env["KENV_GITOPS_URL"] = f"file://{remote}"
-    world.remote = remote  # type: ignore[attr-defined]
+    world.with_gitops_remote()
     # The ingress every route leads to: a loopback server on the environments' NodePort, with the
     # fake nodes' address on loopback, so the smoke check through HAProxy reaches it for real.
     node_port = free_port(30000)
@@ -64,7 +61,8 @@ def platform(isolated: Path, tmp_path: Path) -> Iterator[Platform]:
 
 
 def repository_paths(platform: Platform) -> list[str]:
-    bare = platform.remote  # type: ignore[attr-defined]
+    bare = platform.remote
+    assert bare is not None
     out = subprocess.run(
         ["git", "--git-dir", str(bare), "ls-tree", "-r", "--name-only", "HEAD"],
         capture_output=True,
@@ -82,13 +80,7 @@ def create_minikube_on_loopback(platform: Platform, name: str) -> subprocess.Com
     stop_haproxy(platform.home)
     first = platform.run("create", name, "--provider", "minikube", "--keep-on-failure")
     assert first.returncode == 1 and "haproxy is part of the platform but is not running" in first.stderr, first.stderr
-    path = platform.state / "state.json"
-    state = json.loads(path.read_text())
-    for cluster in state["clusters"].values():
-        if cluster["name"] == name:
-            for node in cluster["nodes"]:
-                node["ip"] = "127.0.0.1"
-    path.write_text(json.dumps(state))
+    move_nodes_to_loopback(platform.state, name)
     platform.ok("bootstrap", "--only", "haproxy")
     return platform.run("create", name, "-o", "json")
 

@@ -9,11 +9,8 @@ is where a small HTTP server stands in for each environment's ingress at its `no
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -23,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from kenv.platform.haproxy.render import ConfigInput, Listen, Route, render
+from tests.e2e.haproxy_fleet import move_nodes_to_loopback, stop_haproxy
 from tests.e2e.lifecycle_support import Fleet
 from tests.integration.http_load import Load, get
 from tests.netutil import free_port
@@ -71,20 +69,12 @@ def world(isolated: Path, tmp_path: Path) -> Iterator[tuple[Fleet, int]]:
         KENV_HAPROXY_HTTPS_PORT=str(free_port()),
     )
     yield fleet, http_port
-    pidfile = isolated / "data" / "haproxy" / "haproxy.pid"
-    with contextlib.suppress(OSError, ValueError):
-        os.kill(int(pidfile.read_text().split()[0]), signal.SIGTERM)
+    stop_haproxy(isolated)
 
 
 def create(fleet: Fleet, name: str, provider: str, node_port: int) -> None:
     fleet.ok("create", name, "--provider", provider, "--node-port", str(node_port))
-    path = fleet.state / "state.json"
-    state = json.loads(path.read_text())
-    for cluster in state["clusters"].values():
-        if cluster["name"] == name:
-            for node in cluster["nodes"]:
-                node["ip"] = "127.0.0.1"
-    path.write_text(json.dumps(state))
+    move_nodes_to_loopback(fleet.state, name)
 
 
 def test_rendered_configuration_for_many_environments_passes_haproxy_check(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from kenv.platform.postgres.params import Params
 from kenv.platform.postgres.render import render_pg_hba
 from tests.e2e.lifecycle_support import needs_docker
 from tests.e2e.test_bootstrap import Platform, helper_image
-from tests.integration.pg_local import as_user, ensure_user, own
+from tests.integration.pg_local import as_user, debian_bin, ensure_user, own
 from tests.netutil import free_port
 
 __all__ = ["helper_image"]  # the module-scoped fixture, shared
@@ -41,13 +41,6 @@ pytestmark = [
 ]
 
 UP_TO_POSTGRES = "network,haproxy,devops,storage,argocd,gitops,postgres"
-
-
-def _bin_dir() -> Path | None:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
-            return candidate
-    return None
 
 
 @dataclass
@@ -95,7 +88,7 @@ class NodePostgres:
 @pytest.fixture
 def node_postgres() -> Iterator[NodePostgres]:
     """Set up before the platform, so it is stopped after the platform's teardown has run on it."""
-    bin_dir = _bin_dir()
+    bin_dir = debian_bin("initdb", "pg_ctl")
     if bin_dir is None:
         pytest.skip("needs PostgreSQL server programs (apt-get install postgresql)")
     ensure_user()
@@ -112,10 +105,8 @@ def node_postgres() -> Iterator[NodePostgres]:
 @pytest.fixture
 def platform(node_postgres: NodePostgres, isolated: Path, tmp_path: Path) -> Iterator[Platform]:
     world = Platform(isolated, tmp_path)
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(remote)], check=True)
+    world.with_gitops_remote()
     world.env.update(
-        KENV_GITOPS_URL=f"file://{remote}",
         KENV_FAKE_NODE_ADDRESS=node_postgres.address,
         KENV_HAPROXY_POSTGRES_PORT=str(free_port()),
     )
